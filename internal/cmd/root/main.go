@@ -67,4 +67,3 @@ func isCobraUsageError(err error) bool {
 	}
 	return false
 }
-

@@ -2,8 +2,10 @@ package root
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,13 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHARED", shared)
 			env.Setenv("NASX_CACHE", filepath.Join(env.WorkDir, ".nasx-cache"))
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if p, ok := strings.CutPrefix(cond, "exists:"); ok {
+				_, err := os.Stat(p)
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
 }

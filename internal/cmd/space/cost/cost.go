@@ -89,6 +89,7 @@ func costRun(opts *Options) error {
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}

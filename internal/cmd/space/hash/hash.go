@@ -98,6 +98,7 @@ func hashLines(r io.Reader, w io.Writer, name string) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	n := 0
 	for sc.Scan() {
 		n++

@@ -53,6 +53,7 @@ func NewCmdList(f *cli.Factory, runF func(*Options) error) *cobra.Command {
 func listRun(opts *Options) error {
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(Spaces)
 	}

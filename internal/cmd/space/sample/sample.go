@@ -71,6 +71,7 @@ type nb101Line struct {
 func sampleRun(opts *Options) error {
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed))
 	enc := json.NewEncoder(opts.IO.Out)
+	enc.SetEscapeHTML(false)
 	switch opts.Space {
 	case "nasbench201":
 		for _, a := range searchspace.SampleNB201(rng, opts.N) {

@@ -153,6 +153,7 @@ func showRun(opts *Options) error {
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		return enc.Encode(info)
 	}

@@ -24,7 +24,14 @@ NAS-Bench-101 unique hashes and parameter counts.`,
 		Example: "  nasx space list\n  nasx space show nasbench201\n  nasx space sample nasbench201 -n 5 --seed 1\n" +
 			"  nasx space cost nasbench201 '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|'\n" +
 			"  nasx space hash nasbench101 --jsonl cells.jsonl",
-		Args: cli.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		// Without a subcommand, print the help.
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(
 		list.NewCmdList(f, nil),

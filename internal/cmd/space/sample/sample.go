@@ -2,6 +2,7 @@
 package sample
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -68,35 +69,36 @@ type nb101Line struct {
 	UniqueHash string `json:"unique_hash"`
 }
 
+// sampleRun draws one architecture at a time, so that a large -n streams
+// instead of holding every sample in memory; the sequence equals that of one
+// SampleNB201/SampleNB101 call with the same rng.
 func sampleRun(opts *Options) error {
 	rng := rand.New(rand.NewPCG(opts.Seed, opts.Seed))
-	enc := json.NewEncoder(opts.IO.Out)
+	w := bufio.NewWriter(opts.IO.Out)
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	switch opts.Space {
-	case "nasbench201":
-		for _, a := range searchspace.SampleNB201(rng, opts.N) {
+	for range opts.N {
+		var err error
+		switch opts.Space {
+		case "nasbench201":
+			a := searchspace.SampleNB201(rng, 1)[0]
 			if opts.JSON {
-				if err := enc.Encode(nb201Line{a.String()}); err != nil {
-					return err
-				}
-				continue
+				err = enc.Encode(nb201Line{a.String()})
+			} else {
+				_, err = fmt.Fprintln(w, a)
 			}
-			if _, err := fmt.Fprintln(opts.IO.Out, a); err != nil {
-				return err
+		case "nasbench101":
+			s := searchspace.SampleNB101(rng, 1)[0]
+			var h string
+			if h, err = s.Hash(); err == nil {
+				err = enc.Encode(nb101Line{s, h})
 			}
+		default:
+			err = fmt.Errorf("unknown space %q", opts.Space)
 		}
-	case "nasbench101":
-		for _, s := range searchspace.SampleNB101(rng, opts.N) {
-			h, err := s.Hash()
-			if err != nil {
-				return err
-			}
-			if err := enc.Encode(nb101Line{s, h}); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
-	default:
-		return fmt.Errorf("unknown space %q", opts.Space)
 	}
-	return nil
+	return w.Flush()
 }

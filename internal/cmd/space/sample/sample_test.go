@@ -2,6 +2,7 @@ package sample
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -107,6 +108,26 @@ func TestSampleRunNB101(t *testing.T) {
 		}
 		if h, err := v.Hash(); err != nil || h != v.UniqueHash {
 			t.Errorf("line %q: Hash() = %s, %v", l, h, err)
+		}
+	}
+}
+
+// TestSampleRunMatchesLibrary checks that streaming one draw at a time gives
+// the same sequence as one library call with the same seed.
+func TestSampleRunMatchesLibrary(t *testing.T) {
+	got := strings.Split(strings.TrimSuffix(run(t, Options{Space: "nasbench201", N: 50, Seed: 11}), "\n"), "\n")
+	want := searchspace.SampleNB201(rand.New(rand.NewPCG(11, 11)), 50)
+	for i := range want {
+		if got[i] != want[i].String() {
+			t.Fatalf("line %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	got101 := strings.Split(strings.TrimSuffix(run(t, Options{Space: "nasbench101", N: 20, Seed: 11}), "\n"), "\n")
+	want101 := searchspace.SampleNB101(rand.New(rand.NewPCG(11, 11)), 20)
+	for i := range want101 {
+		b, _ := json.Marshal(want101[i])
+		if !strings.HasPrefix(got101[i], strings.TrimSuffix(string(b), "}")) {
+			t.Fatalf("line %d = %s, want spec %s", i, got101[i], b)
 		}
 	}
 }

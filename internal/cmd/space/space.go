@@ -1,5 +1,3 @@
-// Package space implements `nasx space`, the commands that inspect the
-// search spaces of package searchspace: list, show, sample, cost and hash.
 package space
 
 import (

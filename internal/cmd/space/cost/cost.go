@@ -1,4 +1,3 @@
-// Package cost implements `nasx space cost`.
 package cost
 
 import (

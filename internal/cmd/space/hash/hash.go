@@ -1,4 +1,3 @@
-// Package hash implements `nasx space hash`.
 package hash
 
 import (

@@ -1,4 +1,3 @@
-// Package list implements `nasx space list`.
 package list
 
 import (

@@ -1,4 +1,3 @@
-// Package sample implements `nasx space sample`.
 package sample
 
 import (

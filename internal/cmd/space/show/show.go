@@ -1,4 +1,3 @@
-// Package show implements `nasx space show`.
 package show
 
 import (

@@ -25,6 +25,10 @@ var genotypeJSONFields = []string{"normal", "normal_concat", "reduce", "reduce_c
 // integers. Errors are *SyntaxPosError values with the line:col of the
 // offending token. The genotype is not validated; call Validate.
 func ParseGenotypeJSON(src []byte) (Genotype, error) {
+	if bytes.HasPrefix(src, []byte("\uFEFF")) {
+		// Blank out a UTF-8 byte order mark, keeping the offsets of the rest.
+		src = append([]byte("   "), src[3:]...)
+	}
 	p := &jsonParser{src: src, dec: json.NewDecoder(bytes.NewReader(src))}
 	p.dec.UseNumber()
 	return p.genotype()

@@ -238,13 +238,22 @@ func validateCell(errs []error, cell string, edges []GenotypeEdge, concat []int)
 // (or fails, listing the names, when there are several). name must be ""
 // for JSON. The genotype is not validated; call Validate.
 func ParseGenotype(src []byte, name string) (Genotype, error) {
+	ng, err := ParseNamedGenotype(src, name)
+	return ng.Genotype, err
+}
+
+// ParseNamedGenotype is ParseGenotype that also returns the name the
+// genotype was assigned to in Python text ("" for JSON and for a bare
+// Genotype(...)).
+func ParseNamedGenotype(src []byte, name string) (NamedGenotype, error) {
 	if genoIsJSON(src) {
 		if name != "" {
-			return Genotype{}, fmt.Errorf("a JSON genotype holds one genotype, cannot pick %q by name: %w", name, ErrGenotypeSyntax)
+			return NamedGenotype{}, fmt.Errorf("a JSON genotype holds one genotype, cannot pick %q by name: %w", name, ErrGenotypeSyntax)
 		}
-		return ParseGenotypeJSON(src)
+		g, err := ParseGenotypeJSON(src)
+		return NamedGenotype{Genotype: g}, err
 	}
-	return ParseGenotypePython(src, name)
+	return parseNamedGenotypePython(src, name)
 }
 
 func genoIsJSON(src []byte) bool {
@@ -257,32 +266,36 @@ func genoIsJSON(src []byte) bool {
 // BuiltinGenotypeNames) or reads the file at that path, JSON or Python
 // literal, detected by content. A built-in name wins over a file of the same
 // name; write ./DARTS to read such a file. Errors name the file, with
-// line:col for syntax errors. The genotype is not validated.
+// line:col for syntax errors ("g.py:3:14: ..."). The genotype is not
+// validated; call Validate.
 func LoadGenotype(nameOrPath string) (Genotype, error) {
-	return LoadGenotypeNamed(nameOrPath, "")
+	ng, err := LoadNamedGenotype(nameOrPath, "")
+	return ng.Genotype, err
 }
 
-// LoadGenotypeNamed is LoadGenotype that picks the assignment called name
-// in a Python file with several (name "" takes the only one).
-func LoadGenotypeNamed(nameOrPath, name string) (Genotype, error) {
+// LoadNamedGenotype is LoadGenotype that picks the assignment called name
+// in a Python file with several (name "" takes the only one) and returns
+// the genotype's name: the built-in name, or the Python assignment's name
+// ("" for JSON).
+func LoadNamedGenotype(nameOrPath, name string) (NamedGenotype, error) {
 	if g, ok := BuiltinGenotype(nameOrPath); ok {
 		if name != "" && name != nameOrPath {
-			return Genotype{}, fmt.Errorf("%s is a built-in genotype, cannot pick %q in it", nameOrPath, name)
+			return NamedGenotype{}, fmt.Errorf("%s is a built-in genotype, cannot pick %q in it", nameOrPath, name)
 		}
-		return g, nil
+		return NamedGenotype{Name: nameOrPath, Genotype: g}, nil
 	}
 	src, err := os.ReadFile(nameOrPath)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return Genotype{}, fmt.Errorf("%w (and not a built-in genotype: %s)", err, strings.Join(BuiltinGenotypeNames(), ", "))
+			return NamedGenotype{}, fmt.Errorf("%w (and not a built-in genotype: %s)", err, strings.Join(BuiltinGenotypeNames(), ", "))
 		}
-		return Genotype{}, err
+		return NamedGenotype{}, err
 	}
-	g, err := ParseGenotype(src, name)
+	ng, err := ParseNamedGenotype(src, name)
 	if err != nil {
-		return Genotype{}, genoWithFile(nameOrPath, err)
+		return NamedGenotype{}, genoWithFile(nameOrPath, err)
 	}
-	return g, nil
+	return ng, nil
 }
 
 // genoWithFile prefixes err with the file path: "path:line:col: msg" for a

@@ -372,17 +372,18 @@ func TestLoadGenotype(t *testing.T) {
 	for _, tt := range []struct {
 		arg, name string
 		want      Genotype
+		wantName  string
 	}{
-		{"DARTS", "", v2},
-		{"DARTS_V1", "", v1},
-		{write("g.json", dartsV2JSON), "", v2},
-		{write("g.py", dartsV1Line), "", v1},
-		{write("genotypes.py", pastedFile), "DARTS", v2},
-		{write("noext", dartsV2JSON), "", v2},
+		{"DARTS", "", v2, "DARTS"},
+		{"DARTS_V1", "", v1, "DARTS_V1"},
+		{write("g.json", dartsV2JSON), "", v2, ""},
+		{write("g.py", dartsV1Line), "", v1, "DARTS_V1"},
+		{write("genotypes.py", pastedFile), "DARTS", v2, "DARTS"},
+		{write("noext", dartsV2JSON), "", v2, ""},
 	} {
-		g, err := LoadGenotypeNamed(tt.arg, tt.name)
-		if err != nil || !g.Equal(tt.want) {
-			t.Errorf("LoadGenotypeNamed(%q, %q) = %v, %v; want %v", tt.arg, tt.name, g, err, tt.want)
+		ng, err := LoadNamedGenotype(tt.arg, tt.name)
+		if err != nil || !ng.Genotype.Equal(tt.want) || ng.Name != tt.wantName {
+			t.Errorf("LoadNamedGenotype(%q, %q) = %v, %v; want %s = %v", tt.arg, tt.name, ng, err, tt.wantName, tt.want)
 		}
 	}
 	bad := write("bad.json", `{"normal": [`)
@@ -394,8 +395,8 @@ func TestLoadGenotype(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no such file") || !strings.Contains(err.Error(), "not a built-in genotype: DARTS, DARTS_V1, DARTS_V2") {
 		t.Errorf("LoadGenotype(missing) error = %v", err)
 	}
-	if _, err := LoadGenotypeNamed(write("one.json", dartsV2JSON), "X"); err == nil {
-		t.Errorf("LoadGenotypeNamed(json, X) = nil error, want one (JSON has no names)")
+	if _, err := LoadNamedGenotype(write("one.json", dartsV2JSON), "X"); err == nil {
+		t.Errorf("LoadNamedGenotype(json, X) = nil error, want one (JSON has no names)")
 	}
 }
 

@@ -269,22 +269,27 @@ func ParseGenotypesPython(src []byte) ([]NamedGenotype, error) {
 // and fails when there are several, listing their names. The genotype is not
 // validated; call Validate.
 func ParseGenotypePython(src []byte, name string) (Genotype, error) {
+	ng, err := parseNamedGenotypePython(src, name)
+	return ng.Genotype, err
+}
+
+func parseNamedGenotypePython(src []byte, name string) (NamedGenotype, error) {
 	all, err := ParseGenotypesPython(src)
 	if err != nil {
-		return Genotype{}, err
+		return NamedGenotype{}, err
 	}
 	if name == "" {
 		if len(all) == 1 {
-			return all[0].Genotype, nil
+			return all[0], nil
 		}
-		return Genotype{}, fmt.Errorf("%d genotypes in the file (%s); pick one by name: %w", len(all), genoNames(all), ErrGenotypeSyntax)
+		return NamedGenotype{}, fmt.Errorf("%d genotypes in the file (%s); pick one by name: %w", len(all), genoNames(all), ErrGenotypeSyntax)
 	}
 	for k := len(all) - 1; k >= 0; k-- {
 		if all[k].Name == name {
-			return all[k].Genotype, nil
+			return all[k], nil
 		}
 	}
-	return Genotype{}, fmt.Errorf("no genotype named %q in the file (found: %s): %w", name, genoNames(all), ErrGenotypeSyntax)
+	return NamedGenotype{}, fmt.Errorf("no genotype named %q in the file (found: %s): %w", name, genoNames(all), ErrGenotypeSyntax)
 }
 
 func genoNames(all []NamedGenotype) string {

@@ -1,4 +1,3 @@
-// Package list implements `nasx genotype list`.
 package list
 
 import (

@@ -1,4 +1,3 @@
-// Package show implements `nasx genotype show`.
 package show
 
 import (

@@ -1,4 +1,3 @@
-// Package validate implements `nasx genotype validate`.
 package validate
 
 import (

@@ -213,6 +213,7 @@ func TestParseGenotypePythonAccepts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ParseGenotypesPython(pastedFile) error: %v", err)
 	}
+	// NOT_A_GENOTYPE = PRIMITIVES is no alias: PRIMITIVES is not a genotype.
 	if got := genoNames(all); got != "DARTS_V1, DARTS_V2, DARTS" {
 		t.Errorf("names = %s, want DARTS_V1, DARTS_V2, DARTS", got)
 	}
@@ -234,12 +235,13 @@ func TestParseGenotypePythonAccepts(t *testing.T) {
 		"range":              strings.ReplaceAll(dartsV2Line, "[2, 3, 4, 5]", "range(2, 6)"),
 		"tuples of lists": `Genotype(normal=(['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 0], ['sep_conv_3x3', 1], ['sep_conv_3x3', 1], ['skip_connect', 0], ['skip_connect', 0], ['dil_conv_3x3', 2]), normal_concat=(2, 3, 4, 5),
 			reduce=(['max_pool_3x3', 0], ['max_pool_3x3', 1], ['skip_connect', 2], ['max_pool_3x3', 1], ['max_pool_3x3', 0], ['skip_connect', 2], ['skip_connect', 2], ['max_pool_3x3', 1],), reduce_concat=(2, 3, 4, 5,))`,
-		"positional":             positional,
-		"module prefix":          "genotypes." + expr,
-		"keywords out of order":  `Genotype(reduce_concat=range(2,6), reduce=` + pyField(expr, "reduce=") + `, normal_concat=[2,3,4,5], normal=` + pyField(expr, "normal=") + `,)`,
-		"newlines and tabs":      strings.NewReplacer(", ", ",\n\t\t", "(", "(\n  ").Replace(dartsV2Line),
-		"semicolons and CRLF":    "import x; " + strings.ReplaceAll(dartsV2Line+"\r\n# done\r\n", ", reduce=", ",\r\n reduce="),
-		"backslash continuation": "DARTS_V2 = \\\n  " + expr,
+		"positional":               positional,
+		"module prefix":            "genotypes." + expr,
+		"keywords out of order":    `Genotype(reduce_concat=range(2,6), reduce=` + pyField(expr, "reduce=") + `, normal_concat=[2,3,4,5], normal=` + pyField(expr, "normal=") + `,)`,
+		"newlines and tabs":        strings.NewReplacer(", ", ",\n\t\t", "(", "(\n  ").Replace(dartsV2Line),
+		"semicolons and CRLF":      "import x; " + strings.ReplaceAll(dartsV2Line+"\r\n# done\r\n", ", reduce=", ",\r\n reduce="),
+		"backslash continuation":   "DARTS_V2 = \\\n  " + expr,
+		"train_search.py log line": "11/05 10:01:34 PM genotype = " + strings.ReplaceAll(expr, "[2, 3, 4, 5]", "range(2, 6)") + "\n11/05 10:01:35 PM epoch 1 lr 2.5e-02",
 	} {
 		g, err := ParseGenotypePython([]byte(src), "")
 		if err != nil {

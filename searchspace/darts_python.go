@@ -16,8 +16,9 @@ import (
 // It is a small tokenizer and recursive-descent parser, not a Python
 // interpreter: it understands the statements `NAME = Genotype(...)`,
 // `NAME = OTHER_NAME` (an alias of a genotype seen earlier) and a bare
-// `Genotype(...)`, and skips every other statement (imports, the namedtuple
-// definition, PRIMITIVES, ...) after tokenizing it.
+// `Genotype(...)`, also after other tokens on the line (a pasted log line
+// "10:01:34 PM genotype = Genotype(...)"), and skips every other statement
+// (imports, the namedtuple definition, PRIMITIVES, ...) after tokenizing it.
 
 // maxRangeLen bounds range(a, b) in a concat list, so that text such as
 // range(0, 10**18) cannot make the reader allocate without bound. A DARTS
@@ -228,13 +229,24 @@ func ParseGenotypesPython(src []byte) ([]NamedGenotype, error) {
 	var out []NamedGenotype
 	for p.peek().kind != pyEOF {
 		start := p.pos
-		name := ""
-		if p.peek().kind == pyName && p.peekAt(1).text == "=" && p.peekAt(1).kind == pyOp && p.peekAt(2).text != "=" {
-			name = p.peek().text
-			p.pos += 2
-		}
-		switch {
-		case p.atGenotypeCall():
+		if p.peek().kind == pyName && p.isOp(p.peekAt(1), "=") && p.peekAt(2).kind == pyName &&
+			(p.peekAt(3).kind == pyNewline || p.peekAt(3).kind == pyEOF) {
+			// NAME = OTHER: an alias when OTHER is a genotype seen before.
+			name, target := p.peek().text, p.peekAt(2).text
+			for k := len(out) - 1; k >= 0; k-- {
+				if out[k].Name == target {
+					out = append(out, NamedGenotype{Name: name, Genotype: out[k].Genotype.Clone()})
+					break
+				}
+			}
+		} else if k := p.findGenotypeCall(); k >= 0 {
+			// NAME = Genotype(...) or a bare Genotype(...), possibly after
+			// other tokens, as in a pasted log line "... genotype = Genotype(...)".
+			name := ""
+			if k-2 >= start && p.toks[k-2].kind == pyName && p.isOp(p.toks[k-1], "=") {
+				name = p.toks[k-2].text
+			}
+			p.pos = k
 			g, err := p.genotypeCall()
 			if err != nil {
 				return nil, err
@@ -243,17 +255,6 @@ func ParseGenotypesPython(src []byte) ([]NamedGenotype, error) {
 				return nil, p.errAt(t, "unexpected %s after Genotype(...); want the end of the statement", t.describe())
 			}
 			out = append(out, NamedGenotype{Name: name, Genotype: g})
-		case name != "" && p.peek().kind == pyName && (p.peekAt(1).kind == pyNewline || p.peekAt(1).kind == pyEOF):
-			// NAME = OTHER: an alias when OTHER is a genotype seen before.
-			target := p.peek().text
-			for k := len(out) - 1; k >= 0; k-- {
-				if out[k].Name == target {
-					out = append(out, NamedGenotype{Name: name, Genotype: out[k].Genotype.Clone()})
-					break
-				}
-			}
-		default:
-			p.pos = start
 		}
 		p.skipStatement()
 	}
@@ -339,6 +340,19 @@ func (p *pyParser) skipStatement() {
 			return
 		}
 	}
+}
+
+// findGenotypeCall returns the index of the first Genotype( or
+// module.Genotype( in the statement at pos, or -1. It leaves pos unchanged.
+func (p *pyParser) findGenotypeCall() int {
+	start := p.pos
+	defer func() { p.pos = start }()
+	for ; p.peek().kind != pyNewline && p.peek().kind != pyEOF; p.pos++ {
+		if p.atGenotypeCall() {
+			return p.pos
+		}
+	}
+	return -1
 }
 
 // atGenotypeCall reports whether the tokens at pos are Genotype( or

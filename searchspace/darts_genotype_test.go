@@ -282,6 +282,7 @@ func TestParseGenotypePythonErrors(t *testing.T) {
 		{"three-item edge", "G = Genotype(normal=[('sep_conv_3x3', 1, 2)])", "", "1:42: normal[0]: want ')' closing the (op, input) pair, got number 2"},
 		{"variable as list", "g = Genotype(normal=gene_normal, normal_concat=concat)", "", "1:21: want a list of (op, input) pairs for normal, got name gene_normal"},
 		{"huge range", "G = Genotype(normal=[], normal_concat=range(0, 1000000000000), reduce=[], reduce_concat=[])", "", "1:39: normal_concat: range(0, 1000000000000) has more than 64 states"},
+		{"list of list", "G = Genotype(normal=[], normal_concat=list(list(range(2, 6))), reduce=[], reduce_concat=[])", "", "1:44: want a list of states or range(a, b) for normal_concat, got name list"},
 		{"zero step", "G = Genotype(normal=[], normal_concat=range(0, 6, 0), reduce=[], reduce_concat=[])", "", "1:39: normal_concat: range() step must not be zero"},
 		{"range four args", "G = Genotype(normal=[], normal_concat=range(0, 6, 1, 2), reduce=[], reduce_concat=[])", "", "1:54: normal_concat: range takes at most 3 arguments"},
 		{"after call", dartsV2Line + " + 1", "", "1:431: unexpected '+' after Genotype(...); want the end of the statement"},

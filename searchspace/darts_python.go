@@ -535,10 +535,16 @@ func (p *pyParser) integer(where string) (int, error) {
 
 // concat reads [2, 3, 4, 5], (2, 3, 4, 5), range(2, 6) or list(range(2, 6)).
 func (p *pyParser) concat(field string) ([]int, error) {
+	return p.concatIn(field, true)
+}
+
+// concatIn reads a concat value; allowList says whether list(...) may wrap
+// it (once: the recursion stays one level deep whatever the input).
+func (p *pyParser) concatIn(field string, allowList bool) ([]int, error) {
 	t := p.peek()
-	if t.kind == pyName && t.text == "list" && p.isOp(p.peekAt(1), "(") {
+	if allowList && t.kind == pyName && t.text == "list" && p.isOp(p.peekAt(1), "(") {
 		p.pos += 2
-		v, err := p.concat(field)
+		v, err := p.concatIn(field, false)
 		if err != nil {
 			return nil, err
 		}

@@ -85,7 +85,9 @@ func DARTSEdges() [][2]int {
 	return edges
 }
 
-// The published genotypes of quark0/darts cnn/genotypes.py, verbatim.
+// The published genotypes, verbatim from the genotypes.py of each
+// method's reference repository. DARTS (Liu et al., arXiv:1806.09055):
+// quark0/darts cnn/genotypes.py.
 var (
 	dartsV1 = Genotype{
 		Normal: []GenotypeEdge{
@@ -111,15 +113,63 @@ var (
 		},
 		ReduceConcat: []int{2, 3, 4, 5},
 	}
+	// PC-DARTS (Xu et al., arXiv:1907.05737): yuhuixu1993/PC-DARTS
+	// genotypes.py (commit 283b086), where concat is range(2, 6).
+	pcDARTSCIFAR = Genotype{
+		Normal: []GenotypeEdge{
+			{"sep_conv_3x3", 1}, {"skip_connect", 0}, {"sep_conv_3x3", 0}, {"dil_conv_3x3", 1},
+			{"sep_conv_5x5", 0}, {"sep_conv_3x3", 1}, {"avg_pool_3x3", 0}, {"dil_conv_3x3", 1},
+		},
+		NormalConcat: []int{2, 3, 4, 5},
+		Reduce: []GenotypeEdge{
+			{"sep_conv_5x5", 1}, {"max_pool_3x3", 0}, {"sep_conv_5x5", 1}, {"sep_conv_5x5", 2},
+			{"sep_conv_3x3", 0}, {"sep_conv_3x3", 3}, {"sep_conv_3x3", 1}, {"sep_conv_3x3", 2},
+		},
+		ReduceConcat: []int{2, 3, 4, 5},
+	}
+	pcDARTSImageNet = Genotype{
+		Normal: []GenotypeEdge{
+			{"skip_connect", 1}, {"sep_conv_3x3", 0}, {"sep_conv_3x3", 0}, {"skip_connect", 1},
+			{"sep_conv_3x3", 1}, {"sep_conv_3x3", 3}, {"sep_conv_3x3", 1}, {"dil_conv_5x5", 4},
+		},
+		NormalConcat: []int{2, 3, 4, 5},
+		Reduce: []GenotypeEdge{
+			{"sep_conv_3x3", 0}, {"skip_connect", 1}, {"dil_conv_5x5", 2}, {"max_pool_3x3", 1},
+			{"sep_conv_3x3", 2}, {"sep_conv_3x3", 1}, {"sep_conv_5x5", 0}, {"sep_conv_3x3", 3},
+		},
+		ReduceConcat: []int{2, 3, 4, 5},
+	}
+	// P-DARTS (Chen et al., arXiv:1904.12760): chenxin061/pdarts
+	// genotypes.py (commit b1575e1), where concat is range(2, 6).
+	pDARTS = Genotype{
+		Normal: []GenotypeEdge{
+			{"skip_connect", 0}, {"dil_conv_3x3", 1}, {"skip_connect", 0}, {"sep_conv_3x3", 1},
+			{"sep_conv_3x3", 1}, {"sep_conv_3x3", 3}, {"sep_conv_3x3", 0}, {"dil_conv_5x5", 4},
+		},
+		NormalConcat: []int{2, 3, 4, 5},
+		Reduce: []GenotypeEdge{
+			{"avg_pool_3x3", 0}, {"sep_conv_5x5", 1}, {"sep_conv_3x3", 0}, {"dil_conv_5x5", 2},
+			{"max_pool_3x3", 0}, {"dil_conv_3x3", 1}, {"dil_conv_3x3", 1}, {"dil_conv_5x5", 3},
+		},
+		ReduceConcat: []int{2, 3, 4, 5},
+	}
 	builtinGenotypes = map[string]Genotype{
-		"DARTS_V1": dartsV1, // first-order DARTS, CIFAR-10
-		"DARTS_V2": dartsV2, // second-order DARTS, CIFAR-10
-		"DARTS":    dartsV2, // genotypes.py: DARTS = DARTS_V2
+		"DARTS_V1":       dartsV1,         // first-order DARTS, CIFAR-10
+		"DARTS_V2":       dartsV2,         // second-order DARTS, CIFAR-10
+		"DARTS":          dartsV2,         // quark0/darts genotypes.py: DARTS = DARTS_V2
+		"PC_DARTS_cifar": pcDARTSCIFAR,    // PC-DARTS, CIFAR-10
+		"PC_DARTS_image": pcDARTSImageNet, // PC-DARTS, ImageNet
+		"PCDARTS":        pcDARTSCIFAR,    // PC-DARTS genotypes.py: PCDARTS = PC_DARTS_cifar
+		"PDARTS":         pDARTS,          // P-DARTS, CIFAR-10
 	}
 	builtinDescriptions = map[string]string{
-		"DARTS_V1": "first-order DARTS cell searched on CIFAR-10 (Liu et al. 2019, quark0/darts genotypes.py)",
-		"DARTS_V2": "second-order DARTS cell searched on CIFAR-10 (Liu et al. 2019, quark0/darts genotypes.py)",
-		"DARTS":    "alias of DARTS_V2, as in quark0/darts genotypes.py",
+		"DARTS_V1":       "first-order DARTS cell searched on CIFAR-10 (Liu et al. 2019, quark0/darts genotypes.py)",
+		"DARTS_V2":       "second-order DARTS cell searched on CIFAR-10 (Liu et al. 2019, quark0/darts genotypes.py)",
+		"DARTS":          "alias of DARTS_V2, as in quark0/darts genotypes.py",
+		"PC_DARTS_cifar": "PC-DARTS cell searched on CIFAR-10 (Xu et al. 2020, yuhuixu1993/PC-DARTS genotypes.py)",
+		"PC_DARTS_image": "PC-DARTS cell searched on ImageNet (Xu et al. 2020, yuhuixu1993/PC-DARTS genotypes.py)",
+		"PCDARTS":        "alias of PC_DARTS_cifar, as in yuhuixu1993/PC-DARTS genotypes.py",
+		"PDARTS":         "P-DARTS cell searched on CIFAR-10 (Chen et al. 2019, chenxin061/pdarts genotypes.py)",
 	}
 )
 
@@ -134,7 +184,9 @@ func BuiltinGenotypeNames() []string {
 }
 
 // BuiltinGenotype returns a copy of the built-in genotype called name
-// (DARTS_V1, DARTS_V2 or DARTS) and whether it exists.
+// (see BuiltinGenotypeNames: the published DARTS_V1, DARTS_V2, PC_DARTS_cifar,
+// PC_DARTS_image, PDARTS and the aliases DARTS, PCDARTS of their reference
+// genotypes.py files) and whether it exists.
 func BuiltinGenotype(name string) (Genotype, bool) {
 	g, ok := builtinGenotypes[name]
 	return g.Clone(), ok

@@ -36,7 +36,7 @@ func mustBuiltin(t testing.TB, name string) Genotype {
 }
 
 func TestBuiltinGenotypes(t *testing.T) {
-	if got, want := strings.Join(BuiltinGenotypeNames(), ","), "DARTS,DARTS_V1,DARTS_V2"; got != want {
+	if got, want := strings.Join(BuiltinGenotypeNames(), ","), "DARTS,DARTS_V1,DARTS_V2,PCDARTS,PC_DARTS_cifar,PC_DARTS_image,PDARTS"; got != want {
 		t.Errorf("BuiltinGenotypeNames() = %s, want %s", got, want)
 	}
 	for _, name := range BuiltinGenotypeNames() {
@@ -56,6 +56,34 @@ func TestBuiltinGenotypes(t *testing.T) {
 	g.Normal[0].Op = "max_pool_3x3"
 	if mustBuiltin(t, "DARTS_V2").Normal[0].Op != "sep_conv_3x3" {
 		t.Errorf("BuiltinGenotype returned shared storage")
+	}
+}
+
+// Lines of the reference genotypes.py of PC-DARTS (yuhuixu1993/PC-DARTS,
+// commit 283b086) and P-DARTS (chenxin061/pdarts, commit b1575e1),
+// verbatim, irregular spacing included.
+const otherReferenceLines = `
+PC_DARTS_cifar = Genotype(normal=[('sep_conv_3x3', 1), ('skip_connect', 0), ('sep_conv_3x3', 0), ('dil_conv_3x3', 1), ('sep_conv_5x5', 0), ('sep_conv_3x3', 1), ('avg_pool_3x3', 0), ('dil_conv_3x3', 1)], normal_concat=range(2, 6), reduce=[('sep_conv_5x5', 1), ('max_pool_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_5x5', 2), ('sep_conv_3x3', 0), ('sep_conv_3x3', 3), ('sep_conv_3x3', 1), ('sep_conv_3x3', 2)], reduce_concat=range(2, 6))
+PC_DARTS_image = Genotype(normal=[('skip_connect', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 0), ('skip_connect', 1), ('sep_conv_3x3', 1), ('sep_conv_3x3', 3), ('sep_conv_3x3', 1), ('dil_conv_5x5', 4)], normal_concat=range(2, 6), reduce=[('sep_conv_3x3', 0), ('skip_connect', 1), ('dil_conv_5x5', 2), ('max_pool_3x3', 1), ('sep_conv_3x3', 2), ('sep_conv_3x3', 1), ('sep_conv_5x5', 0), ('sep_conv_3x3', 3)], reduce_concat=range(2, 6))
+
+
+PCDARTS = PC_DARTS_cifar
+
+PDARTS = Genotype(normal=[('skip_connect', 0), ('dil_conv_3x3', 1), ('skip_connect', 0),('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('sep_conv_3x3', 3), ('sep_conv_3x3',0), ('dil_conv_5x5', 4)], normal_concat=range(2, 6), reduce=[('avg_pool_3x3', 0), ('sep_conv_5x5', 1), ('sep_conv_3x3', 0), ('dil_conv_5x5', 2), ('max_pool_3x3', 0), ('dil_conv_3x3', 1), ('dil_conv_3x3', 1), ('dil_conv_5x5', 3)], reduce_concat=range(2, 6))
+`
+
+func TestOtherBuiltinsMatchReference(t *testing.T) {
+	all, err := ParseGenotypesPython([]byte(otherReferenceLines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4 {
+		t.Fatalf("read %d genotypes (%s), want 4", len(all), genoNames(all))
+	}
+	for _, ng := range all {
+		if want := mustBuiltin(t, ng.Name); !ng.Genotype.Equal(want) {
+			t.Errorf("%s: reference line reads as\n %v\nbuilt-in is\n %v", ng.Name, ng.Genotype, want)
+		}
 	}
 }
 
@@ -395,7 +423,7 @@ func TestLoadGenotype(t *testing.T) {
 		t.Errorf("LoadGenotype(bad.json) error = %v, want %s", err, want)
 	}
 	_, err = LoadGenotype(filepath.Join(dir, "missing.json"))
-	if err == nil || !strings.Contains(err.Error(), "no such file") || !strings.Contains(err.Error(), "not a built-in genotype: DARTS, DARTS_V1, DARTS_V2") {
+	if err == nil || !strings.Contains(err.Error(), "no such file") || !strings.Contains(err.Error(), "not a built-in genotype: DARTS, DARTS_V1, DARTS_V2, PCDARTS") {
 		t.Errorf("LoadGenotype(missing) error = %v", err)
 	}
 	if _, err := LoadNamedGenotype(write("one.json", dartsV2JSON), "X"); err == nil {

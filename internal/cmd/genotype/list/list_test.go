@@ -15,8 +15,14 @@ func TestListRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "DARTS ") || !strings.HasPrefix(lines[2], "DARTS_V2 ") {
-		t.Errorf("list = %q, want DARTS, DARTS_V1, DARTS_V2 one per line", out)
+	names := searchspace.BuiltinGenotypeNames()
+	if len(lines) != len(names) {
+		t.Fatalf("list = %q, want %d lines", out, len(names))
+	}
+	for i, n := range names {
+		if !strings.HasPrefix(lines[i], n+" ") {
+			t.Errorf("line %d = %q, want it to start with %s", i, lines[i], n)
+		}
 	}
 
 	ios, _, out, _ = iostreams.Test()
@@ -28,7 +34,7 @@ func TestListRun(t *testing.T) {
 		t.Fatalf("--json output: %v", err)
 	}
 	v2, _ := searchspace.BuiltinGenotype("DARTS_V2")
-	if len(entries) != 3 || entries[2].Name != "DARTS_V2" || !entries[2].Genotype.Equal(v2) {
+	if len(entries) != len(names) || entries[2].Name != "DARTS_V2" || !entries[2].Genotype.Equal(v2) {
 		t.Errorf("--json entries = %+v", entries)
 	}
 }

@@ -21,7 +21,15 @@ A genotype is read from a built-in name (nasx genotype list), a JSON file
 or a Python file holding the literal of DARTS' genotypes.py
 (DARTS_V2 = Genotype(normal=[('sep_conv_3x3', 0), ...], ...)); "-" reads stdin.`,
 		Example: "  nasx genotype show DARTS_V2 --format dot | dot -Tpng -o darts_v2.png\n  nasx genotype validate my_genotype.json",
-		Args:    cli.NoArgs,
+		// A non-runnable cobra command ignores Args; make it runnable so that an
+		// unknown subcommand is a usage error (exit 2), not the help (exit 0).
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(
 		show.NewCmdShow(f, nil),

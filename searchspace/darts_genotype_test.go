@@ -134,6 +134,12 @@ func TestGenotypeJSONRoundTrip(t *testing.T) {
 		if err := json.Unmarshal(wrapped, &w); err != nil || !w.G.Equal(g) {
 			t.Errorf("json.Unmarshal(json.Marshal(%s)) = %v, %v", name, w.G, err)
 		}
+		if err := json.Unmarshal([]byte(`{"genotype": null}`), &w); err != nil || !w.G.Equal(g) {
+			t.Errorf("json.Unmarshal(null) = %v, %v; want no change", w.G, err)
+		}
+		if err := json.Unmarshal([]byte(`{"genotype": {"normal": []}}`), &w); err == nil {
+			t.Errorf("json.Unmarshal(incomplete genotype) = nil error, want the strict reader's error")
+		}
 	}
 }
 

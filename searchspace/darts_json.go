@@ -331,8 +331,12 @@ func (g Genotype) JSON() []byte {
 func (g Genotype) MarshalJSON() ([]byte, error) { return g.JSON(), nil }
 
 // UnmarshalJSON reads g strictly with ParseGenotypeJSON; line:col in errors
-// count from the start of the genotype value.
+// count from the start of the genotype value. JSON null leaves g unchanged,
+// as encoding/json does for other types.
 func (g *Genotype) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
 	v, err := ParseGenotypeJSON(b)
 	if err != nil {
 		return err

@@ -1,0 +1,2 @@
+// Package list implements `nasx genotype list`.
+package list

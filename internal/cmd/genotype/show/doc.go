@@ -1,0 +1,2 @@
+// Package show implements `nasx genotype show`.
+package show

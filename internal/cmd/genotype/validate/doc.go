@@ -1,0 +1,2 @@
+// Package validate implements `nasx genotype validate`.
+package validate

@@ -5,8 +5,8 @@ import (
 
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
-	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/genotype"
+	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
 

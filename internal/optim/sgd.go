@@ -1,0 +1,161 @@
+package optim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// SGDConfig holds the hyperparameters of SGD, named as in torch.optim.SGD.
+type SGDConfig struct {
+	LR          float64 // learning rate; must be >= 0. There is no default.
+	Momentum    float64 // momentum factor; 0 disables momentum
+	Dampening   float64 // dampening of the momentum; PyTorch's default is 0
+	WeightDecay float64 // L2 penalty added to the gradient: g + wd·p
+	Nesterov    bool    // Nesterov momentum; needs Momentum > 0 and Dampening == 0
+}
+
+// Validate reports every invalid field, with the rules of torch.optim.SGD.
+func (c SGDConfig) Validate() error {
+	var errs []error
+	if !(c.LR >= 0) || math.IsInf(c.LR, 0) {
+		errs = append(errs, fmt.Errorf("optim: sgd: lr: got %v, want finite >= 0", c.LR))
+	}
+	if !(c.Momentum >= 0) || math.IsInf(c.Momentum, 0) {
+		errs = append(errs, fmt.Errorf("optim: sgd: momentum: got %v, want finite >= 0", c.Momentum))
+	}
+	if !(c.Dampening >= 0) || math.IsInf(c.Dampening, 0) {
+		errs = append(errs, fmt.Errorf("optim: sgd: dampening: got %v, want finite >= 0", c.Dampening))
+	}
+	if !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0) {
+		errs = append(errs, fmt.Errorf("optim: sgd: weight_decay: got %v, want finite >= 0", c.WeightDecay))
+	}
+	if c.Nesterov && (c.Momentum <= 0 || c.Dampening != 0) {
+		errs = append(errs, fmt.Errorf("optim: sgd: nesterov needs momentum > 0 and dampening 0 (got momentum %v, dampening %v)", c.Momentum, c.Dampening))
+	}
+	return errors.Join(errs...)
+}
+
+// SGD is stochastic gradient descent with optional momentum, Nesterov
+// momentum and L2 weight decay, exactly as torch.optim.SGD (PyTorch 1.13,
+// _single_tensor_sgd):
+//
+//	d = g + wd·p
+//	buf = d                          on the first step of p
+//	buf = momentum·buf + (1-dampening)·d   afterwards
+//	d = d + momentum·buf  (Nesterov)  or  d = buf
+//	p = p - lr·d
+type SGD[T Float] struct {
+	cfg     SGDConfig
+	buf     map[string][]T // momentum buffers by param name
+	scratch []T
+}
+
+// NewSGD returns an SGD optimiser, or the errors of cfg.Validate.
+func NewSGD[T Float](cfg SGDConfig) (*SGD[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &SGD[T]{cfg: cfg, buf: map[string][]T{}}, nil
+}
+
+// LR returns the current learning rate.
+func (o *SGD[T]) LR() float64 { return o.cfg.LR }
+
+// SetLR sets the learning rate used by the next Step (a schedule's value).
+func (o *SGD[T]) SetLR(lr float64) { o.cfg.LR = lr }
+
+// Config returns the hyperparameters, with the current learning rate.
+func (o *SGD[T]) Config() SGDConfig { return o.cfg }
+
+// Step applies one update to every param that has a gradient.
+func (o *SGD[T]) Step(params []Param[T]) error {
+	if err := checkNames(params); err != nil {
+		return err
+	}
+	c := o.cfg
+	lr, wd, mom, damp := T(-c.LR), T(c.WeightDecay), T(c.Momentum), T(1-c.Dampening)
+	for _, p := range params {
+		v, g, err := fetch(p)
+		if err != nil {
+			return err
+		}
+		if g == nil {
+			continue
+		}
+		d := g // never written while it aliases the caller's gradient
+		if c.WeightDecay != 0 || (c.Momentum != 0 && c.Nesterov) {
+			// A fresh array, as torch's out-of-place d_p.add(param).
+			o.scratch = grow(o.scratch, len(g))
+			d = o.scratch
+			copy(d, g)
+			if c.WeightDecay != 0 {
+				for i := range d {
+					d[i] += wd * v[i]
+				}
+			}
+		}
+		if c.Momentum != 0 {
+			buf, ok := o.buf[p.Name()]
+			if !ok {
+				buf = append([]T(nil), d...)
+				o.buf[p.Name()] = buf
+			} else {
+				if len(buf) != len(d) {
+					return stateLenError(p.Name(), "momentum_buffer", len(buf), len(v))
+				}
+				for i := range buf {
+					buf[i] = mom*buf[i] + damp*d[i]
+				}
+			}
+			if c.Nesterov {
+				for i := range d { // d is scratch here
+					d[i] += mom * buf[i]
+				}
+			} else {
+				d = buf
+			}
+		}
+		for i := range v {
+			v[i] += lr * d[i]
+		}
+	}
+	return nil
+}
+
+// StateDict returns a copy of the momentum buffers, keyed
+// "<param name>.momentum_buffer" (torch's state key).
+func (o *SGD[T]) StateDict() map[string][]T {
+	out := make(map[string][]T, len(o.buf))
+	for name, b := range o.buf {
+		out[name+".momentum_buffer"] = append([]T(nil), b...)
+	}
+	return out
+}
+
+// LoadStateDict replaces the state with a copy of sd, as written by
+// StateDict. Lengths are checked against the params at the next Step.
+func (o *SGD[T]) LoadStateDict(sd map[string][]T) error {
+	buf := make(map[string][]T, len(sd))
+	for k, v := range sd {
+		name, ok := strings.CutSuffix(k, ".momentum_buffer")
+		if !ok || name == "" {
+			return fmt.Errorf("optim: sgd: state key %q: want \"<param>.momentum_buffer\"", k)
+		}
+		buf[name] = append([]T(nil), v...)
+	}
+	o.buf = buf
+	return nil
+}
+
+func grow[T Float](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+func stateLenError(name, key string, got, want int) error {
+	return fmt.Errorf("optim: param %q: state %s has %d elements, param has %d (state loaded from a different model?)", name, key, got, want)
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nasx/nasx/internal/weights"
 )
 
 // golden is testdata/optim_golden.json, written by testdata/gen_optim.py
@@ -393,5 +395,50 @@ func TestLinearDecayLastEpochs(t *testing.T) {
 		if got := s.LR(tt.e); math.Abs(got-tt.want) > 1e-15 {
 			t.Errorf("LinearDecay.LR(%d) = %v, want %v", tt.e, got, tt.want)
 		}
+	}
+}
+
+func TestStateTensorsRoundTrip(t *testing.T) {
+	o, _ := NewAdam[float32](AdamConfig{LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+	w := NewSlice("cells.0.w", []float32{1, 2, 3, 4, 5, 6}, []float32{1, -1, 1, -1, 1, -1})
+	if err := o.Step([]Param[float32]{w}); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := StateTensors(o.StateDict(), map[string][]int{"cells.0.w": {2, 3}}, "optim.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tt := range ts {
+		names = append(names, fmt.Sprint(tt.Name, tt.Shape))
+	}
+	want := "[optim.cells.0.w.exp_avg[2 3] optim.cells.0.w.exp_avg_sq[2 3] optim.cells.0.w.step[]]"
+	if fmt.Sprint(names) != want {
+		t.Errorf("StateTensors = %v, want %v", names, want)
+	}
+	b, err := weights.Encode(ts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := weights.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := StateFromTensors[float32](f.Tensors, "optim.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2, _ := NewAdam[float32](o.Config())
+	if err := o2.LoadStateDict(sd); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(o2.StateDict()) != fmt.Sprint(o.StateDict()) {
+		t.Errorf("state after a safetensors round trip: %v, want %v", o2.StateDict(), o.StateDict())
+	}
+	if _, err := StateTensors(o.StateDict(), nil, ""); err == nil {
+		t.Error("StateTensors without shapes = nil error")
+	}
+	if _, err := StateFromTensors[float64](f.Tensors, "optim."); err == nil {
+		t.Error("StateFromTensors[float64] of float32 data = nil error")
 	}
 }

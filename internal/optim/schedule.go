@@ -96,9 +96,10 @@ func (s StepDecay) LR(e int) float64 {
 //
 // With End = 1 it is a linear warm-up (torch defaults: Start 1/3, Iters 5).
 type Linear struct {
-	Base       float64 // learning rate the factors multiply
-	Start, End float64 // factors, in [0, 1] for Start and (0, 1] for End as torch checks (0 < Start)
-	Iters      int     // epochs to go from Start to End, > 0
+	Base  float64 // learning rate the factors multiply
+	Start float64 // first factor, in (0, 1] as torch checks (torch default 1/3)
+	End   float64 // last factor, in [0, 1] (torch default 1)
+	Iters int     // epochs to go from Start to End, > 0 (torch default 5)
 }
 
 // Validate reports invalid fields, with torch's bounds.

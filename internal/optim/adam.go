@@ -50,7 +50,6 @@ type Adam[T Float] struct {
 	cfg       AdamConfig
 	decoupled bool
 	state     map[string]*adamState[T]
-	scratch   []T
 }
 
 type adamState[T Float] struct {
@@ -117,36 +116,33 @@ func (o *Adam[T]) Step(params []Param[T]) error {
 		}
 		st.step[0]++
 		t := float64(st.step[0])
-
-		if o.decoupled {
-			if c.WeightDecay != 0 {
-				f := T(1 - c.LR*c.WeightDecay)
-				for i := range v {
-					v[i] *= f
-				}
-			}
-		} else if c.WeightDecay != 0 {
-			// torch: grad = grad.add(param, alpha=wd), out of place.
-			o.scratch = grow(o.scratch, len(g))
-			wd := T(c.WeightDecay)
-			for i := range g {
-				o.scratch[i] = g[i] + wd*v[i]
-			}
-			g = o.scratch
-		}
-		m, s := st.expAvg, st.expAvgSq
-		for i := range m {
-			m[i] = m[i]*b1 + ob1*g[i]
-			s[i] = s[i]*b2 + ob2*g[i]*g[i]
-		}
 		bc1 := 1 - math.Pow(c.Beta1, t)
 		bc2 := 1 - math.Pow(c.Beta2, t)
 		stepSize := T(-(c.LR / bc1))
 		bc2Sqrt := T(math.Sqrt(bc2))
-		for i := range v {
-			den := T(math.Sqrt(float64(s[i])))/bc2Sqrt + eps
-			v[i] += stepSize * m[i] / den // torch addcdiv: p + (value·m)/den
-		}
+		m, s := st.expAvg, st.expAvgSq
+		// One fused pass per element, in torch's order of operations:
+		// Adam:  g' = g + wd·p; m, s from g'; p += -stepSize·m/den
+		// AdamW: p = p·(1-lr·wd); m, s from g; p += -stepSize·m/den
+		l2 := !o.decoupled && c.WeightDecay != 0
+		decoupled := o.decoupled && c.WeightDecay != 0
+		wd, decay := T(c.WeightDecay), T(1-c.LR*c.WeightDecay)
+		parallelFor(len(v), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi, pi := g[i], v[i]
+				if l2 {
+					gi += wd * pi
+				}
+				if decoupled {
+					pi *= decay
+				}
+				mi := m[i]*b1 + ob1*gi
+				si := s[i]*b2 + ob2*gi*gi
+				m[i], s[i] = mi, si
+				den := T(math.Sqrt(float64(si)))/bc2Sqrt + eps
+				v[i] = pi + stepSize*mi/den // torch addcdiv: p + (value·m)/den
+			}
+		})
 	}
 	return nil
 }

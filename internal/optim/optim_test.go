@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -440,5 +441,39 @@ func TestStateTensorsRoundTrip(t *testing.T) {
 	}
 	if _, err := StateFromTensors[float64](f.Tensors, "optim."); err == nil {
 		t.Error("StateFromTensors[float64] of float32 data = nil error")
+	}
+}
+
+// TestParallelUpdateIsExact checks that splitting a large update across
+// goroutines gives bitwise the same result as one goroutine (the golden
+// cases are too small to take the parallel path).
+func TestParallelUpdateIsExact(t *testing.T) {
+	const n = 3*minParallel + 17
+	run := func(procs int) [][]float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var out [][]float32
+		for _, o := range []stepper[float32]{
+			must(NewSGD[float32](SGDConfig{LR: 0.025, Momentum: 0.9, WeightDecay: 3e-4, Nesterov: true})),
+			must(NewAdam[float32](AdamConfig{LR: 3e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3})),
+			must(NewAdamW[float32](AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-9, WeightDecay: 1e-2})),
+		} {
+			ps := benchParams(1, n)
+			for s := 0; s < 3; s++ {
+				if err := o.Step(ps); err != nil {
+					t.Fatal(err)
+				}
+			}
+			v, _ := ps[0].Data()
+			out = append(out, v)
+		}
+		return out
+	}
+	one, four := run(1), run(4)
+	for k := range one {
+		for i := range one[k] {
+			if math.Float32bits(one[k][i]) != math.Float32bits(four[k][i]) {
+				t.Fatalf("optimiser %d, element %d: %v with 1 goroutine, %v with 4", k, i, one[k][i], four[k][i])
+			}
+		}
 	}
 }

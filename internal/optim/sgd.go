@@ -47,9 +47,8 @@ func (c SGDConfig) Validate() error {
 //	d = d + momentum·buf  (Nesterov)  or  d = buf
 //	p = p - lr·d
 type SGD[T Float] struct {
-	cfg     SGDConfig
-	buf     map[string][]T // momentum buffers by param name
-	scratch []T
+	cfg SGDConfig
+	buf map[string][]T // momentum buffers by param name
 }
 
 // NewSGD returns an SGD optimiser, or the errors of cfg.Validate.
@@ -84,42 +83,47 @@ func (o *SGD[T]) Step(params []Param[T]) error {
 		if g == nil {
 			continue
 		}
-		d := g // never written while it aliases the caller's gradient
-		if c.WeightDecay != 0 || (c.Momentum != 0 && c.Nesterov) {
-			// A fresh array, as torch's out-of-place d_p.add(param).
-			o.scratch = grow(o.scratch, len(g))
-			d = o.scratch
-			copy(d, g)
-			if c.WeightDecay != 0 {
-				for i := range d {
-					d[i] += wd * v[i]
+		hasWD := c.WeightDecay != 0 // torch skips the add when wd == 0 (0·Inf would be NaN)
+		if c.Momentum == 0 {
+			parallelFor(len(v), func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					d := g[i]
+					if hasWD {
+						d += wd * v[i]
+					}
+					v[i] += lr * d
 				}
-			}
+			})
+			continue
 		}
-		if c.Momentum != 0 {
-			buf, ok := o.buf[p.Name()]
-			if !ok {
-				buf = append([]T(nil), d...)
-				o.buf[p.Name()] = buf
-			} else {
-				if len(buf) != len(d) {
-					return stateLenError(p.Name(), "momentum_buffer", len(buf), len(v))
-				}
-				for i := range buf {
-					buf[i] = mom*buf[i] + damp*d[i]
-				}
-			}
-			if c.Nesterov {
-				for i := range d { // d is scratch here
-					d[i] += mom * buf[i]
-				}
-			} else {
-				d = buf
-			}
+		buf, ok := o.buf[p.Name()]
+		first := !ok
+		if first {
+			buf = make([]T, len(v))
+			o.buf[p.Name()] = buf
+		} else if len(buf) != len(v) {
+			return stateLenError(p.Name(), "momentum_buffer", len(buf), len(v))
 		}
-		for i := range v {
-			v[i] += lr * d[i]
-		}
+		nesterov := c.Nesterov
+		parallelFor(len(v), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d := g[i]
+				if hasWD {
+					d += wd * v[i]
+				}
+				b := d // torch: buf = clone(d_p) on the first step
+				if !first {
+					b = mom*buf[i] + damp*d
+				}
+				buf[i] = b
+				if nesterov {
+					d += mom * b
+				} else {
+					d = b
+				}
+				v[i] += lr * d
+			}
+		})
 	}
 	return nil
 }
@@ -147,13 +151,6 @@ func (o *SGD[T]) LoadStateDict(sd map[string][]T) error {
 	}
 	o.buf = buf
 	return nil
-}
-
-func grow[T Float](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }
 
 func stateLenError(name, key string, got, want int) error {

@@ -28,12 +28,16 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 //
 //	lr(e) = Min + (Base - Min)·(1 + cos(π·e/TMax))/2
 //
-// lr(0) = Base and lr(TMax) = Min. DARTS (quark0/darts train_search.py, on
-// PyTorch 0.3) calls scheduler.step() at the START of each epoch and then
-// reads scheduler.get_lr()[0], so epoch e (counted from 0) trains with
-// exactly lr(e); this is also what get_last_lr() returns after e calls of
-// step() in current PyTorch. (Calling get_lr() after step() on PyTorch >= 1.4
-// returns the recursive form's next value instead, a known DARTS porting bug.)
+// lr(0) = Base and lr(TMax) = Min. DARTS (quark0/darts train_search.py,
+// written for PyTorch 0.3) calls scheduler.step() at the START of each epoch
+// and then reads lr = scheduler.get_lr()[0]; on 0.3 that sets last_epoch = e,
+// so epoch e (counted from 0) trains with exactly lr(e), and that is the
+// value to use here. It is also what get_last_lr() returns after e calls of
+// step() in PyTorch >= 1.4. Running the DARTS script unchanged on PyTorch >=
+// 1.4 shifts the schedule by one epoch (epoch e trains with lr(e+1)), and its
+// get_lr() then returns a value that is neither lr(e) nor lr(e+1)
+// (0.0249527 instead of 0.0249763 after one step with the DARTS settings,
+// measured on torch 1.13), which the second-order architect uses as ξ.
 type Cosine struct {
 	Base float64 // initial learning rate (DARTS: 0.025)
 	Min  float64 // eta_min (DARTS search: 0.001; evaluation: 0)

@@ -143,6 +143,18 @@ func (p *Params) Learnables() G.Nodes {
 	return out
 }
 
+// NumLearnable returns the number of learnable scalars (torch:
+// sum(p.numel() for p in model.parameters())).
+func (p *Params) NumLearnable() int {
+	n := 0
+	for _, e := range p.entries {
+		if e.Kind == Learnable {
+			n += e.Node.Shape().TotalSize()
+		}
+	}
+	return n
+}
+
 // OptimParams returns the learnables of p as optimiser params named by
 // their registry names, with gradients read through node.Grad() (see
 // optim.Node). T must be the nodes' element type.

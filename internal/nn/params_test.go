@@ -72,6 +72,9 @@ func TestRegistryOrderAndKinds(t *testing.T) {
 	if l := m.params.Learnables(); len(l) != 2 || l[0] != m.w || l[1] != m.bw {
 		t.Errorf("Learnables = %v", l)
 	}
+	if got := m.params.NumLearnable(); got != 4*2*3*3+4 {
+		t.Errorf("NumLearnable = %d, want %d", got, 4*2*3*3+4)
+	}
 	ps := OptimParams[float32](&m.params)
 	if len(ps) != 2 || ps[0].Name() != "cells.0._ops.3.op.1.weight" {
 		t.Errorf("OptimParams names: %v", ps)

@@ -92,9 +92,14 @@ func (o *Adam[T]) Step(params []Param[T]) error {
 		return err
 	}
 	c := o.cfg
-	b1, b2 := T(c.Beta1), T(c.Beta2)
-	ob1, ob2 := T(1-c.Beta1), T(1-c.Beta2)
-	eps := T(c.Eps)
+	type job struct {
+		v, g, m, s        []T
+		stepSize, bc2Sqrt T
+	}
+	// Check everything before changing anything.
+	jobs := make([]job, 0, len(params))
+	names := make([]string, 0, len(params))
+	sizes := make([]int, 0, len(params))
 	for _, p := range params {
 		v, g, err := fetch(p)
 		if err != nil {
@@ -103,47 +108,59 @@ func (o *Adam[T]) Step(params []Param[T]) error {
 		if g == nil {
 			continue
 		}
-		st, ok := o.state[p.Name()]
-		if !ok {
-			st = &adamState[T]{step: []T{0}, expAvg: make([]T, len(v)), expAvgSq: make([]T, len(v))}
-			o.state[p.Name()] = st
-		}
-		if len(st.expAvg) != len(v) {
-			return stateLenError(p.Name(), "exp_avg", len(st.expAvg), len(v))
-		}
-		if len(st.expAvgSq) != len(v) {
-			return stateLenError(p.Name(), "exp_avg_sq", len(st.expAvgSq), len(v))
-		}
-		st.step[0]++
-		t := float64(st.step[0])
-		bc1 := 1 - math.Pow(c.Beta1, t)
-		bc2 := 1 - math.Pow(c.Beta2, t)
-		stepSize := T(-(c.LR / bc1))
-		bc2Sqrt := T(math.Sqrt(bc2))
-		m, s := st.expAvg, st.expAvgSq
-		// One fused pass per element, in torch's order of operations:
-		// Adam:  g' = g + wd·p; m, s from g'; p += -stepSize·m/den
-		// AdamW: p = p·(1-lr·wd); m, s from g; p += -stepSize·m/den
-		l2 := !o.decoupled && c.WeightDecay != 0
-		decoupled := o.decoupled && c.WeightDecay != 0
-		wd, decay := T(c.WeightDecay), T(1-c.LR*c.WeightDecay)
-		parallelFor(len(v), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				gi, pi := g[i], v[i]
-				if l2 {
-					gi += wd * pi
-				}
-				if decoupled {
-					pi *= decay
-				}
-				mi := m[i]*b1 + ob1*gi
-				si := s[i]*b2 + ob2*gi*gi
-				m[i], s[i] = mi, si
-				den := T(math.Sqrt(float64(si)))/bc2Sqrt + eps
-				v[i] = pi + stepSize*mi/den // torch addcdiv: p + (value·m)/den
+		if st, ok := o.state[p.Name()]; ok {
+			if len(st.expAvg) != len(v) {
+				return stateLenError(p.Name(), "exp_avg", len(st.expAvg), len(v))
 			}
-		})
+			if len(st.expAvgSq) != len(v) {
+				return stateLenError(p.Name(), "exp_avg_sq", len(st.expAvgSq), len(v))
+			}
+		}
+		jobs = append(jobs, job{v: v, g: g})
+		names = append(names, p.Name())
+		sizes = append(sizes, len(v))
 	}
+	for k := range jobs {
+		j := &jobs[k]
+		st, ok := o.state[names[k]]
+		if !ok {
+			st = &adamState[T]{step: []T{0}, expAvg: make([]T, len(j.v)), expAvgSq: make([]T, len(j.v))}
+			o.state[names[k]] = st
+		}
+		st.step[0]++ // per parameter, as torch's state['step']
+		t := float64(st.step[0])
+		j.m, j.s = st.expAvg, st.expAvgSq
+		j.stepSize = T(-(c.LR / (1 - math.Pow(c.Beta1, t))))
+		j.bc2Sqrt = T(math.Sqrt(1 - math.Pow(c.Beta2, t)))
+	}
+	b1, b2 := T(c.Beta1), T(c.Beta2)
+	ob1, ob2 := T(1-c.Beta1), T(1-c.Beta2)
+	eps := T(c.Eps)
+	l2 := !o.decoupled && c.WeightDecay != 0
+	decoupled := o.decoupled && c.WeightDecay != 0
+	wd, decay := T(c.WeightDecay), T(1-c.LR*c.WeightDecay)
+	// One fused pass per element, in torch's order of operations:
+	// Adam:  g' = g + wd·p; m, s from g'; p += -stepSize·m/den
+	// AdamW: p = p·(1-lr·wd); m, s from g; p += -stepSize·m/den
+	forEachRange(sizes, func(k, lo, hi int) {
+		j := &jobs[k]
+		v, g, m, s := j.v[lo:hi], j.g[lo:hi], j.m[lo:hi], j.s[lo:hi]
+		stepSize, bc2Sqrt := j.stepSize, j.bc2Sqrt
+		for i := range v {
+			gi, pi := g[i], v[i]
+			if l2 {
+				gi += wd * pi
+			}
+			if decoupled {
+				pi *= decay
+			}
+			mi := m[i]*b1 + ob1*gi
+			si := s[i]*b2 + ob2*gi*gi
+			m[i], s[i] = mi, si
+			den := T(math.Sqrt(float64(si)))/bc2Sqrt + eps
+			v[i] = pi + stepSize*mi/den // torch addcdiv: p + (value·m)/den
+		}
+	})
 	return nil
 }
 

@@ -449,7 +449,7 @@ func TestStateTensorsRoundTrip(t *testing.T) {
 // cases are too small to take the parallel path).
 func TestParallelUpdateIsExact(t *testing.T) {
 	const n = 3*minParallel + 17
-	run := func(procs int) [][]float32 {
+	run := func(procs, count, size int) [][]float32 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		var out [][]float32
 		for _, o := range []stepper[float32]{
@@ -457,22 +457,26 @@ func TestParallelUpdateIsExact(t *testing.T) {
 			must(NewAdam[float32](AdamConfig{LR: 3e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3})),
 			must(NewAdamW[float32](AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-9, WeightDecay: 1e-2})),
 		} {
-			ps := benchParams(1, n)
+			ps := benchParams(count, size)
 			for s := 0; s < 3; s++ {
 				if err := o.Step(ps); err != nil {
 					t.Fatal(err)
 				}
 			}
-			v, _ := ps[0].Data()
-			out = append(out, v)
+			for _, p := range ps {
+				v, _ := p.Data()
+				out = append(out, v)
+			}
 		}
 		return out
 	}
-	one, four := run(1), run(4)
+	// One large param split across goroutines, and many small ones shared out.
+	one := append(run(1, 1, n), run(1, 300, 509)...)
+	four := append(run(4, 1, n), run(4, 300, 509)...)
 	for k := range one {
 		for i := range one[k] {
 			if math.Float32bits(one[k][i]) != math.Float32bits(four[k][i]) {
-				t.Fatalf("optimiser %d, element %d: %v with 1 goroutine, %v with 4", k, i, one[k][i], four[k][i])
+				t.Fatalf("array %d, element %d: %v with 1 goroutine, %v with 4", k, i, one[k][i], four[k][i])
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"runtime"
+	"sort"
 	"sync"
 )
 
@@ -32,4 +33,26 @@ func parallelFor(n int, fn func(lo, hi int)) {
 	}
 	fn(0, min(chunk, n))
 	wg.Wait()
+}
+
+// forEachRange runs fn(k, lo, hi) over the elements of len(sizes) arrays as
+// if they were concatenated, split across cores by parallelFor: a model's
+// many small tensors (a DARTS supernet has thousands of 144-element
+// depthwise kernels) and its few large ones are shared out alike. fn must
+// only touch elements [lo, hi) of array k.
+func forEachRange(sizes []int, fn func(k, lo, hi int)) {
+	offs := make([]int, len(sizes)+1)
+	for k, n := range sizes {
+		offs[k+1] = offs[k] + n
+	}
+	parallelFor(offs[len(sizes)], func(lo, hi int) {
+		// The first array that ends after lo.
+		k := sort.Search(len(sizes), func(i int) bool { return offs[i+1] > lo })
+		for ; k < len(sizes) && offs[k] < hi; k++ {
+			a, b := max(lo, offs[k]), min(hi, offs[k+1])
+			if a < b {
+				fn(k, a-offs[k], b-offs[k])
+			}
+		}
+	})
 }

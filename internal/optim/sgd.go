@@ -75,6 +75,15 @@ func (o *SGD[T]) Step(params []Param[T]) error {
 	}
 	c := o.cfg
 	lr, wd, mom, damp := T(-c.LR), T(c.WeightDecay), T(c.Momentum), T(1-c.Dampening)
+	hasWD := c.WeightDecay != 0 // torch skips the add when wd == 0 (0·Inf would be NaN)
+	type job struct {
+		v, g, buf []T
+		first     bool // torch: buf = clone(d_p) on the first step
+	}
+	// Check everything before changing anything.
+	jobs := make([]job, 0, len(params))
+	names := make([]string, 0, len(params))
+	sizes := make([]int, 0, len(params))
 	for _, p := range params {
 		v, g, err := fetch(p)
 		if err != nil {
@@ -83,48 +92,57 @@ func (o *SGD[T]) Step(params []Param[T]) error {
 		if g == nil {
 			continue
 		}
-		hasWD := c.WeightDecay != 0 // torch skips the add when wd == 0 (0·Inf would be NaN)
-		if c.Momentum == 0 {
-			parallelFor(len(v), func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					d := g[i]
-					if hasWD {
-						d += wd * v[i]
-					}
-					v[i] += lr * d
-				}
-			})
-			continue
+		j := job{v: v, g: g}
+		if c.Momentum != 0 {
+			buf, ok := o.buf[p.Name()]
+			if ok && len(buf) != len(v) {
+				return stateLenError(p.Name(), "momentum_buffer", len(buf), len(v))
+			}
+			j.buf, j.first = buf, !ok
 		}
-		buf, ok := o.buf[p.Name()]
-		first := !ok
-		if first {
-			buf = make([]T, len(v))
-			o.buf[p.Name()] = buf
-		} else if len(buf) != len(v) {
-			return stateLenError(p.Name(), "momentum_buffer", len(buf), len(v))
+		jobs = append(jobs, j)
+		names = append(names, p.Name())
+		sizes = append(sizes, len(v))
+	}
+	for k := range jobs {
+		if j := &jobs[k]; c.Momentum != 0 && j.first {
+			j.buf = make([]T, len(j.v))
+			o.buf[names[k]] = j.buf
 		}
-		nesterov := c.Nesterov
-		parallelFor(len(v), func(lo, hi int) {
-			for i := lo; i < hi; i++ {
+	}
+	momentum, nesterov := c.Momentum != 0, c.Nesterov
+	forEachRange(sizes, func(k, lo, hi int) {
+		j := &jobs[k]
+		v, g, buf := j.v[lo:hi], j.g[lo:hi], j.buf
+		if !momentum {
+			for i := range v {
 				d := g[i]
 				if hasWD {
 					d += wd * v[i]
 				}
-				b := d // torch: buf = clone(d_p) on the first step
-				if !first {
-					b = mom*buf[i] + damp*d
-				}
-				buf[i] = b
-				if nesterov {
-					d += mom * b
-				} else {
-					d = b
-				}
 				v[i] += lr * d
 			}
-		})
-	}
+			return
+		}
+		buf = buf[lo:hi]
+		for i := range v {
+			d := g[i]
+			if hasWD {
+				d += wd * v[i]
+			}
+			b := d
+			if !j.first {
+				b = mom*buf[i] + damp*d
+			}
+			buf[i] = b
+			if nesterov {
+				d += mom * b
+			} else {
+				d = b
+			}
+			v[i] += lr * d
+		}
+	})
 	return nil
 }
 

@@ -21,34 +21,46 @@ func benchParams(n, size int) []Param[float32] {
 	return ps
 }
 
+// BenchmarkStep times one optimiser step on two layouts: "darts", 1.93M
+// values in 10,000 small tensors (the DARTS search supernet, 8 cells, C=16,
+// is 1.93M values, mostly 144- and 256-element conv kernels), and "nar",
+// 8M values in 8 large tensors (the NB201 NAR ranker's score head alone is
+// a 3968×1024 Linear). Run with -cpu 1,2 to see the gain from the second core.
 func BenchmarkStep(b *testing.B) {
-	ps := benchParams(200, 1<<14) // 3.3M values
-	for _, tc := range []struct {
-		name string
-		o    interface{ Step([]Param[float32]) error }
-	}{
-		{"SGD-momentum-wd", must(NewSGD[float32](SGDConfig{LR: 0.025, Momentum: 0.9, WeightDecay: 3e-4}))},
-		{"Adam-wd", must(NewAdam[float32](AdamConfig{LR: 3e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}))},
-		{"AdamW", must(NewAdamW[float32](AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-9, WeightDecay: 1e-2}))},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(200 * (1 << 14) * 4))
-			b.ReportAllocs()
+	layouts := []struct {
+		name        string
+		count, size int
+	}{{"darts", 10000, 193}, {"nar", 8, 1 << 20}}
+	for _, l := range layouts {
+		ps := benchParams(l.count, l.size)
+		bytes := int64(l.count * l.size * 4)
+		for _, tc := range []struct {
+			name string
+			o    interface{ Step([]Param[float32]) error }
+		}{
+			{"SGD-momentum-wd", must(NewSGD[float32](SGDConfig{LR: 0.025, Momentum: 0.9, WeightDecay: 3e-4}))},
+			{"Adam-wd", must(NewAdam[float32](AdamConfig{LR: 3e-4, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 1e-3}))},
+			{"AdamW", must(NewAdamW[float32](AdamConfig{LR: 1e-3, Beta1: 0.9, Beta2: 0.99, Eps: 1e-9, WeightDecay: 1e-2}))},
+		} {
+			b.Run(l.name+"/"+tc.name, func(b *testing.B) {
+				b.SetBytes(bytes)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := tc.o.Step(ps); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(l.name+"/ClipGradNorm", func(b *testing.B) {
+			b.SetBytes(bytes)
 			for b.Loop() {
-				if err := tc.o.Step(ps); err != nil {
+				if _, err := ClipGradNorm(ps, 1e9); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	b.Run("ClipGradNorm", func(b *testing.B) {
-		b.SetBytes(int64(200 * (1 << 14) * 4))
-		for b.Loop() {
-			if _, err := ClipGradNorm(ps, 1e9); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 func must[T any](v T, err error) T {

@@ -51,3 +51,21 @@ func ClipGradNorm[T Float](params []Param[T], maxNorm float64) (float64, error) 
 	}
 	return norm, nil
 }
+
+// ZeroGrad sets the gradients of params to zero, as torch's
+// optimizer.zero_grad(set_to_none=False). A TapeMachine built with
+// G.BindDualValues accumulates each run's gradient into the node's dual
+// value, as torch accumulates into .grad, so call ZeroGrad after every Step
+// (gorgonia's own solvers zero the gradient inside Step). Gradients read
+// through G.Read or derivative nodes without BindDualValues are fresh on
+// every run, and zeroing them is harmless.
+func ZeroGrad[T Float](params []Param[T]) error {
+	for _, p := range params {
+		g, err := p.Grad()
+		if err != nil {
+			return err
+		}
+		clear(g)
+	}
+	return nil
+}

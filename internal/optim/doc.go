@@ -18,6 +18,10 @@
 // CPU. Schedules return float64 learning rates; epochs and steps are counted
 // as documented on each schedule.
 //
+// Optimisers never clear gradients: call ZeroGrad after Step when the
+// gradients accumulate (a TapeMachine built with G.BindDualValues), as one
+// calls optimizer.zero_grad() in PyTorch.
+//
 // The optimiser state (momentum buffers, exp_avg, exp_avg_sq, step) is
 // exported with StateDict and restored with LoadStateDict, so that a run can
 // be resumed bit for bit. Its keys are "<param name>.<torch state key>".

@@ -56,7 +56,8 @@ func (p *Slice[T]) Grad() ([]T, error) { return p.G, nil }
 // or G.WithInit); the optimiser writes into that tensor's backing slice, which
 // the TapeMachine reads in place on its next run. The gradient is read with
 // node.Grad() after G.Grad and a TapeMachine run, or from the dual value when
-// the machine was built with G.BindDualValues.
+// the machine was built with G.BindDualValues. In the latter case the machine
+// adds each run's gradient to the previous one, so call ZeroGrad after Step.
 type Node[T Float] struct {
 	name string
 	n    *G.Node

@@ -1,0 +1,20 @@
+// Package nn holds what every nasx model shares: the Module interface, an
+// ordered registry of named parameters and buffers that reads and writes
+// PyTorch-style state dicts (safetensors, internal/weights), and PyTorch's
+// default initialisation functions.
+//
+// # Conventions
+//
+// Tensors are NCHW, float32 unless stated. Parameter names are the keys of
+// the equivalent PyTorch module's state_dict ("cells.0._ops.3.op.1.weight"),
+// so weights move between nasx and the reference PyTorch code unchanged.
+// Learnable parameters (gorgonia nodes driven by an optimiser) are kept apart
+// from buffers (non-learnable state such as BatchNorm's running_mean,
+// running_var and num_batches_tracked), as torch keeps parameters() apart
+// from buffers().
+//
+// Initialisers fill flat slices (the destination is named dst) from a seeded
+// math/rand/v2 generator, in a fixed order, so that two runs with the same
+// seed are bitwise equal. They reproduce torch.nn.init's distributions and
+// bounds, not its random streams.
+package nn

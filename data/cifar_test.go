@@ -117,7 +117,7 @@ func TestCIFAR10Stats(t *testing.T) {
 			t.Errorf("class %d: %d images, want 5000", c, n)
 		}
 	}
-	mean, std, err := ChannelStats(ds.Train)
+	mean, std, err := ChannelStats(ds.Train, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // Sentinel errors; callers test them with errors.Is.
@@ -140,29 +142,53 @@ func Histogram(s Source, classes int) []int {
 
 // ChannelStats returns the per-channel mean and standard deviation
 // (population, ddof 0) of the pixels of s on [0, 1], computed exactly from
-// per-channel byte histograms. Every image must have 3 channels.
-func ChannelStats(s Source) (mean, std [3]float64, err error) {
-	var hist [3][256]uint64
-	var buf Image
-	for i := 0; i < s.Len(); i++ {
-		im, err := s.Image(i, &buf)
-		if err != nil {
-			return mean, std, err
-		}
-		if im.C != 3 {
-			return mean, std, fmt.Errorf("data: image %d: %d channels, want 3", i, im.C)
-		}
-		plane := im.H * im.W
-		for c := 0; c < 3; c++ {
-			h := &hist[c]
-			for _, v := range im.Pix[c*plane : (c+1)*plane] {
-				h[v]++
+// per-channel byte histograms. Images are read (decoded, for a Folder) on
+// workers goroutines (0 means GOMAXPROCS). Every image must have 3
+// channels.
+func ChannelStats(s Source, workers int) (mean, std [3]float64, err error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	hists := make([][3][256]uint64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var buf Image
+			hist := &hists[w]
+			for i := w; i < s.Len(); i += workers {
+				im, err := s.Image(i, &buf)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				if im.C != 3 {
+					errs[w] = fmt.Errorf("data: image %d: %d channels, want 3", i, im.C)
+					return
+				}
+				plane := im.H * im.W
+				for c := 0; c < 3; c++ {
+					h := &hist[c]
+					for _, v := range im.Pix[c*plane : (c+1)*plane] {
+						h[v]++
+					}
+				}
 			}
-		}
+		}(w)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return mean, std, err
 	}
 	for c := 0; c < 3; c++ {
 		var n, s1, s2 float64
-		for v, k := range hist[c] {
+		for v := 0; v < 256; v++ {
+			var k uint64
+			for w := range hists {
+				k += hists[w][c][v]
+			}
 			x := float64(v) / 255
 			n += float64(k)
 			s1 += float64(k) * x

@@ -215,7 +215,7 @@ var pickleOps = map[byte]opArg{
 	'J': {argFixed, 4}, 'K': {argFixed, 1}, 'M': {argFixed, 2}, 'h': {argFixed, 1}, 'j': {argFixed, 4}, 'q': {argFixed, 1},
 	'r': {argFixed, 4}, 'G': {argFixed, 8}, 0x80: {argFixed, 1}, 0x82: {argFixed, 1}, 0x83: {argFixed, 2}, 0x84: {argFixed, 4},
 	0x95: {argFixed, 8}, // FRAME: its length; the framed opcodes follow and are scanned too
-	'U': {kind: argLen1}, 'C': {kind: argLen1}, 0x8a: {kind: argLen1}, 0x8c: {kind: argLen1},
+	'U':  {kind: argLen1}, 'C': {kind: argLen1}, 0x8a: {kind: argLen1}, 0x8c: {kind: argLen1},
 	'T': {kind: argLen4}, 'X': {kind: argLen4}, 'B': {kind: argLen4}, 0x8b: {kind: argLen4},
 	0x8d: {kind: argLen8}, 0x8e: {kind: argLen8}, 0x96: {kind: argLen8},
 }

@@ -176,7 +176,10 @@ func (s *cifarSpec) readArchive(fn string, train, test *Images) error {
 	if err != nil {
 		return fmt.Errorf("data: %s: %s: not a gzip file: %w (%w; delete it and download again)", s.name, fn, err, ErrFormat)
 	}
-	tr := tar.NewReader(zr)
+	// Inflate on one goroutine while this one parses records.
+	ra := newReadAhead(zr, 1<<20, 4)
+	defer ra.Close()
+	tr := tar.NewReader(ra)
 	seen := map[string]bool{}
 	for {
 		h, err := tr.Next()

@@ -39,7 +39,9 @@ type LoaderConfig struct {
 	Shuffle bool
 	// DropLast drops the last batch of an epoch when it is incomplete.
 	DropLast bool
-	// Seed seeds the shuffling and the augmentation.
+	// Seed seeds the shuffling and the augmentation. Two loaders over
+	// different splits (DARTS' weight and architecture halves) should
+	// use different seeds, or sample k of each draws the same crops.
 	Seed uint64
 	// Workers is the number of goroutines preparing batches; 0 means
 	// runtime.GOMAXPROCS(0).

@@ -295,3 +295,29 @@ func (k resampleKernel) shift(off int) resampleKernel {
 	}
 	return k
 }
+
+// DefaultTransforms returns the train and test transforms of the usual
+// recipe for ds: for 32×32 sets (CIFAR, synthetic at 32) DARTS' crop 32 pad
+// 4 + flip (+ cutout); for 16×16 ImageNet16 NAS-Bench-201's crop 16 pad 2 +
+// flip; for other in-memory sizes crop with pad size/8; for image folders
+// (ImageNet) ImageNetTrain and ImageNetTest at 224. Test transforms only
+// normalise (or resize and centre-crop). cutout (0: off) applies to the
+// in-memory sets only.
+func DefaultTransforms(ds *Dataset, cutout int) (train, test Transform, err error) {
+	switch s := ds.Train.(type) {
+	case *Images:
+		if s.C != 3 || s.H != s.W {
+			return nil, nil, fmt.Errorf("data: %s: %d×%d×%d images, want 3×S×S", ds.Name, s.C, s.H, s.W)
+		}
+		pad := s.H / 8 // 4 for 32, 2 for 16
+		tr, err := NewCropFlip(s.H, pad, true, cutout, ds.Mean, ds.Std)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, _ := NewCropFlip(s.H, 0, false, 0, ds.Mean, ds.Std)
+		return tr, te, nil
+	case *Folder:
+		return NewImageNetTrain(224, ds.Mean, ds.Std), NewImageNetTest(ds.Mean, ds.Std), nil
+	}
+	return nil, nil, fmt.Errorf("data: %s: no default transforms for %T", ds.Name, ds.Train)
+}

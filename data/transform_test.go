@@ -249,3 +249,26 @@ func TestImageNetTestTransformConstant(t *testing.T) {
 		t.Error("1-channel image accepted")
 	}
 }
+
+func TestDefaultTransforms(t *testing.T) {
+	ds, _ := Synthetic(SyntheticConfig{Train: 2, Test: 2, Classes: 2, Size: 16, Seed: 1})
+	tr, te, err := DefaultTransforms(ds, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := tr.(*CropFlip)
+	if cf.Size != 16 || cf.Pad != 2 || !cf.Flip || cf.Cutout != 8 {
+		t.Errorf("train %+v, want NAS-Bench-201's crop 16 pad 2 + flip, cutout 8", cf)
+	}
+	if c := te.(*CropFlip); c.Pad != 0 || c.Flip || c.Cutout != 0 {
+		t.Errorf("test %+v, want normalisation only", c)
+	}
+	ds.Train = &Folder{}
+	tr, te, _ = DefaultTransforms(ds, 0)
+	if _, ok := tr.(*ImageNetTrain); !ok {
+		t.Errorf("folder train transform %T", tr)
+	}
+	if c, h, w := te.OutShape(); c != 3 || h != 224 || w != 224 {
+		t.Errorf("folder test shape %d %d %d", c, h, w)
+	}
+}

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -107,4 +108,27 @@ func BenchmarkPrefetch(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*l.StepsPerEpoch()), "µs/batch")
 	})
+}
+
+var sinkF []float32
+
+// BenchmarkImageNetTrainTransform: RandomResizedCrop 224 + flip + colour
+// jitter + normalise of one 375×500 image (a typical ILSVRC-2012 size),
+// after decoding; one goroutine.
+func BenchmarkImageNetTrainTransform(b *testing.B) {
+	src := &Image{C: 3, H: 375, W: 500, Pix: make([]uint8, 3*375*500)}
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i*7 + i/500)
+	}
+	tf := NewImageNetTrain(224, NormImageNet[0], NormImageNet[1])
+	dst := make([]float32, 3*224*224)
+	rng := rand.New(rand.NewPCG(1, 1))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := tf.Apply(dst, src, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sinkF = dst
 }

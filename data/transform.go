@@ -197,6 +197,9 @@ func newResampleKernel(inSize int, in0, in1 float64, outSize int) resampleKernel
 	filterScale := math.Max(scale, 1)
 	support := 1.0 * filterScale // the bilinear filter's support is 1
 	k := resampleKernel{start: make([]int, outSize), count: make([]int, outSize), weights: make([][]float32, outSize)}
+	ksize := 2*int(math.Ceil(support)) + 1 // Pillow's bound on taps per output
+	flat := make([]float32, outSize*ksize)
+	w := make([]float64, ksize)
 	for xx := 0; xx < outSize; xx++ {
 		center := in0 + (float64(xx)+0.5)*scale
 		xmin := int(center - support + 0.5) // C's (int) truncates toward 0
@@ -207,21 +210,17 @@ func newResampleKernel(inSize int, in0, in1 float64, outSize int) resampleKernel
 		if xmax > inSize {
 			xmax = inSize
 		}
-		n := xmax - xmin
-		if n < 0 {
-			n = 0
-		}
-		w := make([]float64, n)
+		n := min(max(xmax-xmin, 0), ksize)
 		var ww float64
 		for x := 0; x < n; x++ {
-			d := math.Abs((float64(x+xmin) - center + 0.5) / filterScale)
-			if d < 1 {
+			w[x] = 0
+			if d := math.Abs((float64(x+xmin) - center + 0.5) / filterScale); d < 1 {
 				w[x] = 1 - d
 			}
 			ww += w[x]
 		}
-		w32 := make([]float32, n)
-		for x := range w {
+		w32 := flat[xx*ksize : xx*ksize+n : xx*ksize+n]
+		for x := range w32 {
 			if ww != 0 {
 				w32[x] = float32(w[x] / ww)
 			}

@@ -202,8 +202,12 @@ func TestCIFAR100FineCoarseArchiveAndFolder(t *testing.T) {
 	for _, m := range mem {
 		os.WriteFile(filepath.Join(folder, filepath.Base(m.name)), m.data, 0o644)
 	}
-	for _, p := range []string{dir, filepath.Join(dir, "cifar-100-binary.tar.gz"), filepath.Join(dir, "x"), folder} {
-		for _, coarse := range []bool{false, true} {
+	for _, c := range []struct {
+		p      string
+		coarse bool
+	}{{dir, false}, {filepath.Join(dir, "cifar-100-binary.tar.gz"), true}, {filepath.Join(dir, "x"), false}, {folder, true}} {
+		p, coarse := c.p, c.coarse
+		{
 			ds, err := LoadCIFAR("cifar100", p, CIFAROptions{Coarse: coarse})
 			if err != nil {
 				t.Fatalf("LoadCIFAR(%s, coarse=%v): %v", p, coarse, err)
@@ -237,20 +241,18 @@ func TestCIFARErrors(t *testing.T) {
 	}
 	full = append(full, tarMember{"cifar-10-batches-bin/test_batch.bin", good})
 
+	// The bad member comes first, so the reader fails on it before it
+	// needs the others: the archives stay small and quick to write.
 	trunc := filepath.Join(dir, "trunc.tar.gz")
-	writeTarGz(t, trunc, full, 100000)
+	writeTarGz(t, trunc, full[:1], 100000)
 	short := filepath.Join(dir, "short.tar.gz")
-	bad := append([]tarMember(nil), full...)
-	bad[2] = tarMember{bad[2].name, good[:len(good)-3073]}
-	writeTarGz(t, short, bad, 0)
+	writeTarGz(t, short, []tarMember{{full[2].name, good[:len(good)-3073]}}, 0)
 	odd := filepath.Join(dir, "odd.tar.gz")
-	bad[2] = tarMember{bad[2].name, good[:len(good)-5]}
-	writeTarGz(t, odd, bad, 0)
+	writeTarGz(t, odd, []tarMember{{full[2].name, good[:len(good)-5]}}, 0)
 	lbl := filepath.Join(dir, "label.tar.gz")
 	badLabel := append([]byte(nil), good...)
 	badLabel[3073*7] = 10
-	bad[2] = tarMember{bad[2].name, badLabel}
-	writeTarGz(t, lbl, bad, 0)
+	writeTarGz(t, lbl, []tarMember{{full[2].name, badLabel}}, 0)
 	missing := filepath.Join(dir, "missing.tar.gz")
 	writeTarGz(t, missing, full[:5], 0)
 	notgz := filepath.Join(dir, "notgz.tar.gz")

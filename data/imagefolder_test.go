@@ -143,3 +143,45 @@ func TestImageFolderErrors(t *testing.T) {
 		t.Errorf("imagenet: %v %+v", err, ds)
 	}
 }
+
+// TestFolderLoaderImageNetTransforms runs image files through the loader
+// with the ImageNet recipe: 224×224 batches, the same at any worker count.
+func TestFolderLoaderImageNetTransforms(t *testing.T) {
+	root := t.TempDir()
+	for i := 0; i < 5; i++ {
+		writePNG(t, filepath.Join(root, "train", []string{"a", "b"}[i%2], string(rune('p'+i))+".png"), rgbaImage(20+7*i, 30-3*i))
+	}
+	ds, err := LoadImageFolder(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _, err := DefaultTransforms(ds, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []*Batch
+	for _, workers := range []int{1, 3} {
+		l, err := NewLoader(ds.Train, nil, tr, LoaderConfig{BatchSize: 2, Shuffle: true, Seed: 5, Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs := collect(t, l, 1, 0)
+		if len(bs) != 3 || bs[0].C != 3 || bs[0].H != 224 || bs[0].W != 224 || bs[2].N != 1 {
+			t.Fatalf("%d batches, first %d×%d×%d×%d", len(bs), bs[0].N, bs[0].C, bs[0].H, bs[0].W)
+		}
+		for _, v := range bs[0].X {
+			if math.IsNaN(float64(v)) || math.Abs(float64(v)) > 3 { // (0-0.406)/0.225 ≈ -1.8 … (1-0.406)/0.225 ≈ 2.64
+				t.Fatalf("value %v outside the normalised range", v)
+			}
+		}
+		if first == nil {
+			first = bs
+		} else {
+			for s := range bs {
+				if !sameBatch(bs[s], first[s]) {
+					t.Errorf("step %d differs between 1 and 3 workers", s)
+				}
+			}
+		}
+	}
+}

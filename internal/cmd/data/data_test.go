@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,43 @@ func TestDownloadRunChecksum(t *testing.T) {
 	}
 	if out.Len() != 0 || !strings.Contains(errOut.String(), "downloading cifar10 from "+srv.URL) {
 		t.Errorf("stdout %q stderr %q", out, errOut)
+	}
+}
+
+// TestInfoRunImageNet16 reads the committed pickle fixtures: the counts
+// are those of the labels ≤ 120 listed in imagenet16_ref.json (written by
+// data/testdata/gen_imagenet16.py).
+func TestInfoRunImageNet16(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "data", "testdata", "imagenet16_ref.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref map[string]json.RawMessage
+	json.Unmarshal(b, &ref)
+	count := func(name string) int {
+		var r struct{ Labels []int }
+		json.Unmarshal(ref[name], &r)
+		n := 0
+		for _, l := range r.Labels {
+			if l <= 120 {
+				n++
+			}
+		}
+		return n
+	}
+	wantTrain := 0
+	for k := 1; k <= 10; k++ {
+		wantTrain += count("train_data_batch_" + strconv.Itoa(k))
+	}
+	f, out, _ := testFactory(nil)
+	opts := &InfoOptions{IO: f.IOStreams, Getenv: f.Getenv, Dataset: "imagenet16", JSON: true, Classes: 120,
+		DataDir: filepath.Join("..", "..", "..", "data", "testdata", "imagenet16")}
+	if err := infoRun(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	var info Info
+	json.Unmarshal(out.Bytes(), &info)
+	if info.Train != wantTrain || info.Test != count("val_data") || info.Classes != 120 || len(info.Histogram) != 120 {
+		t.Errorf("train %d test %d classes %d, want %d %d 120", info.Train, info.Test, info.Classes, wantTrain, count("val_data"))
 	}
 }

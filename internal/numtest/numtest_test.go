@@ -119,8 +119,10 @@ type recorder struct {
 	errs []string
 }
 
-func (r *recorder) Helper()                           {}
-func (r *recorder) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+func (r *recorder) Helper() {}
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
 func (r *recorder) Fatalf(format string, args ...any) {
 	r.TB.Helper()
 	r.TB.Fatalf(format, args...)
@@ -160,4 +162,3 @@ func (op scaleOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	d, err := G.ApplyOp(scaleOp{op.bwd, -1}, grad)
 	return G.Nodes{d}, err
 }
-

@@ -233,3 +233,18 @@ func col2im[T Float](g ConvGeom, cg int, col, x []T) {
 		}
 	}
 }
+
+// AddChannelBias adds bias[c] to every element of channel c of y, shaped (n, len(bias), hw).
+func AddChannelBias[T Float](n, hw int, bias, y []T) {
+	k := len(bias)
+	checkLen("biased tensor", len(y), n*k*hw)
+	ParallelFor(n*k, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			b := bias[p%k]
+			row := y[p*hw : (p+1)*hw]
+			for i := range row {
+				row[i] += b
+			}
+		}
+	})
+}

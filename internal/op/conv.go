@@ -266,11 +266,15 @@ type convBwdFilterOp struct {
 	kh, kw int
 }
 
-func (op convBwdFilterOp) Arity() int            { return 2 }
-func (op convBwdFilterOp) Type() hm.Type         { return hm.NewFnType(t4, t4, t4) }
-func (op convBwdFilterOp) String() string        { return describe("Conv2dBackwardFilter", op.p, op.kh, op.kw) }
-func (op convBwdFilterOp) WriteHash(h hash.Hash) { writeHash(h, "Conv2dBackwardFilter", op.p, op.kh, op.kw) }
-func (op convBwdFilterOp) Hashcode() uint32      { return hashcode(op) }
+func (op convBwdFilterOp) Arity() int    { return 2 }
+func (op convBwdFilterOp) Type() hm.Type { return hm.NewFnType(t4, t4, t4) }
+func (op convBwdFilterOp) String() string {
+	return describe("Conv2dBackwardFilter", op.p, op.kh, op.kw)
+}
+func (op convBwdFilterOp) WriteHash(h hash.Hash) {
+	writeHash(h, "Conv2dBackwardFilter", op.p, op.kh, op.kw)
+}
+func (op convBwdFilterOp) Hashcode() uint32 { return hashcode(op) }
 
 // geom recovers the forward geometry from x (N, C, H, W) and dy (N, K, OH, OW).
 func (op convBwdFilterOp) geom(xs, dys tensor.Shape) (kernel.ConvGeom, error) {

@@ -53,4 +53,3 @@ func to64(d *tensor.Dense) *tensor.Dense {
 	}
 	return tensor.New(tensor.WithShape(d.Shape().Clone()...), tensor.WithBacking(v))
 }
-

@@ -291,11 +291,13 @@ type globalAvgPoolBwdOp struct {
 	h, w int
 }
 
-func (op globalAvgPoolBwdOp) Arity() int            { return 1 }
-func (op globalAvgPoolBwdOp) Type() hm.Type         { return hm.NewFnType(t2, t4) }
-func (op globalAvgPoolBwdOp) String() string        { return describe("GlobalAvgPool2dBackward", op.h, op.w) }
-func (op globalAvgPoolBwdOp) WriteHash(h hash.Hash) { writeHash(h, "GlobalAvgPool2dBackward", op.h, op.w) }
-func (op globalAvgPoolBwdOp) Hashcode() uint32      { return hashcode(op) }
+func (op globalAvgPoolBwdOp) Arity() int     { return 1 }
+func (op globalAvgPoolBwdOp) Type() hm.Type  { return hm.NewFnType(t2, t4) }
+func (op globalAvgPoolBwdOp) String() string { return describe("GlobalAvgPool2dBackward", op.h, op.w) }
+func (op globalAvgPoolBwdOp) WriteHash(h hash.Hash) {
+	writeHash(h, "GlobalAvgPool2dBackward", op.h, op.w)
+}
+func (op globalAvgPoolBwdOp) Hashcode() uint32 { return hashcode(op) }
 
 func (op globalAvgPoolBwdOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, err := shapeOf(op.String(), in, 0)

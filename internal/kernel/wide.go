@@ -30,7 +30,6 @@ func newWideGeom(h, w, ph, pw, oh, ow, kh, kw, dh, dw int) wideGeom {
 	return g
 }
 
-
 // padPlane copies plane x (h×w) into the interior of xp; the border of xp is left as it is.
 func padPlane[T Float](g wideGeom, x, xp []T) {
 	for r := 0; r < g.h; r++ {

@@ -157,3 +157,52 @@ func TestValidRange(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmForms checks smallGemm and the BLAS path against each other and a naive product, in all the forms
+// gemm is called with.
+func TestGemmForms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const m, n, k = 5, 7, 3
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+		a := randSlice(rng, m*k)
+		b := randSlice(rng, k*n)
+		c0 := randSlice(rng, m*n)
+		lda, ldb := k, n
+		if tr[0] {
+			lda = m
+		}
+		if tr[1] {
+			ldb = k
+		}
+		at := func(i, l int) float64 {
+			if tr[0] {
+				return a[l*lda+i]
+			}
+			return a[i*lda+l]
+		}
+		bt := func(l, j int) float64 {
+			if tr[1] {
+				return b[j*ldb+l]
+			}
+			return b[l*ldb+j]
+		}
+		for _, beta := range []float64{0, 1} {
+			want := make([]float64, m*n)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					s := beta * c0[i*n+j]
+					for l := 0; l < k; l++ {
+						s += at(i, l) * bt(l, j)
+					}
+					want[i*n+j] = s
+				}
+			}
+			got := append([]float64(nil), c0...)
+			gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, got, n)
+			close64(t, fmt.Sprintf("gemm%v beta %g", tr, beta), got, want, 1e-14)
+			got = append([]float64(nil), c0...)
+			gemm(tr[0], tr[1], m, n, k, 1.0000001, a, lda, b, ldb, beta, got, n) // alpha ≠ 1: BLAS path
+			close64(t, fmt.Sprintf("blas gemm%v beta %g", tr, beta), got, want, 1e-6)
+		}
+	}
+}

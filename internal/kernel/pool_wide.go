@@ -103,13 +103,7 @@ func maxPoolForwardWide[T Float](g PoolGeom, x, y []T) {
 			padPlane(wg, x[p*hw:(p+1)*hw], xp)
 			fillNegInf(yw)
 			for _, off := range wg.offs {
-				xs := xp[off : off+wg.l]
-				for i, m := range yw {
-					// PyTorch's rule, taps in row-major order: take a greater value or a NaN.
-					if v := xs[i]; v > m || v != v {
-						yw[i] = v
-					}
-				}
+				maxInto(yw, xp[off:off+wg.l])
 			}
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}
@@ -132,14 +126,11 @@ func maxPoolBackwardWide[T Float](g PoolGeom, x, y, dy, dx []T) {
 			for i := range arg {
 				arg[i] = -1
 			}
-			// The first tap (row-major) whose value equals the window maximum is PyTorch's argmax.
-			for _, off := range wg.offs {
-				xs := xp[off : off+wg.l]
-				for i, m := range yw {
-					if arg[i] < 0 && xs[i] == m {
-						arg[i] = int32(off)
-					}
-				}
+			// The first tap (row-major) whose value equals the window maximum is PyTorch's argmax. Scanning
+			// the taps backwards and letting the last match win finds it without a data-dependent branch.
+			for t := len(wg.offs) - 1; t >= 0; t-- {
+				off := wg.offs[t]
+				markEqual(arg, yw, xp[off:off+wg.l], int32(off))
 			}
 			clear(dxp)
 			yp, dyp := y[p*l:(p+1)*l], dy[p*l:(p+1)*l]
@@ -181,4 +172,27 @@ func maxPoolSelect[T Float](g PoolGeom, xp []T, wg wideGeom, i, j int, m T) int 
 		}
 	}
 	return idx
+}
+
+// maxInto sets yw[i] = max(yw[i], xs[i]). Go's max is branchless and returns NaN if either operand is NaN,
+// so over a window's taps it gives the same value as PyTorch's scan (take a greater value or a NaN). It is a
+// separate function so that the loop keeps its operands in registers.
+func maxInto[T Float](yw, xs []T) {
+	xs = xs[:len(yw)]
+	for i, m := range yw {
+		yw[i] = max(m, xs[i])
+	}
+}
+
+// markEqual sets arg[i] = off wherever xs[i] == yw[i], without a data-dependent branch (CMOV).
+func markEqual[T Float](arg []int32, yw, xs []T, off int32) {
+	xs = xs[:len(yw)]
+	arg = arg[:len(yw)]
+	for i, m := range yw {
+		v := arg[i]
+		if xs[i] == m {
+			v = off
+		}
+		arg[i] = v
+	}
 }

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 // BenchmarkOpFwdBwd times one training step through gorgonia for each op on the DARTS mixed-edge input of
@@ -65,6 +67,7 @@ func BenchmarkOpFwdBwd(b *testing.B) {
 			m := G.NewTapeMachine(g, G.BindDualValues(wrt...))
 			defer m.Close()
 			b.ReportAllocs()
+			defer numtest.ReportCPU(b, numtest.CPUTime())
 			for b.Loop() {
 				m.Reset()
 				if err := m.RunAll(); err != nil {

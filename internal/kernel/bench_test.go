@@ -43,7 +43,7 @@ func BenchmarkConvFwdBwd(b *testing.B) {
 			defer numtest.ReportCPU(b, numtest.CPUTime())
 			for b.Loop() {
 				Conv2dForward(g, x, w, nil, y)
-				Conv2dBackwardData(g, w, dy, dx)
+				Conv2dBackwardData(g, x, w, dy, dx)
 				Conv2dBackwardFilter(g, x, dy, dw)
 			}
 		})

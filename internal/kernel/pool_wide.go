@@ -43,7 +43,7 @@ func avgPoolForwardWide[T Float](g PoolGeom, countIncludePad bool, x, y []T) {
 		xp := make([]T, wg.plen)
 		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
-			padPlane(wg, x[p*hw:(p+1)*hw], xp)
+			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
 			clear(yw)
 			for _, off := range wg.offs {
 				vo.axpy(wg.l, 1, xp[off:off+wg.l], 1, yw, 1)
@@ -100,7 +100,7 @@ func maxPoolForwardWide[T Float](g PoolGeom, x, y []T) {
 		fillNegInf(xp) // the border stays −∞: padding is never selected
 		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
-			padPlane(wg, x[p*hw:(p+1)*hw], xp)
+			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
 			fillNegInf(yw)
 			for _, off := range wg.offs {
 				maxInto(yw, xp[off:off+wg.l])
@@ -121,7 +121,7 @@ func maxPoolBackwardWide[T Float](g PoolGeom, x, y, dy, dx []T) {
 		yw := make([]T, wg.l)
 		arg := make([]int32, wg.l)
 		for p := lo; p < hi; p++ {
-			padPlane(wg, x[p*hw:(p+1)*hw], xp)
+			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
 			widenPlane(wg, y[p*l:(p+1)*l], yw)
 			for i := range arg {
 				arg[i] = -1

@@ -26,6 +26,16 @@ func BenchmarkOpFwdBwd(b *testing.B) {
 		{"dw3x3", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
 			return Conv2d(x, w, nil, ConvParams{Padding: p1, Groups: c})
 		}},
+		{"relu_dw3x3_fused", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
+			return Conv2d(x, w, nil, ConvParams{Padding: p1, Groups: c, ReLU: true})
+		}},
+		{"relu_dw3x3_separate", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
+			r, err := G.Rectify(x)
+			if err != nil {
+				return nil, err
+			}
+			return Conv2d(r, w, nil, ConvParams{Padding: p1, Groups: c})
+		}},
 		{"dw5x5_d2", []int{c, 1, 5, 5}, func(x, w *G.Node) (*G.Node, error) {
 			return Conv2d(x, w, nil, ConvParams{Padding: [2]int{4, 4}, Dilation: [2]int{2, 2}, Groups: c})
 		}},

@@ -26,6 +26,7 @@ def make_ops():
     return [
         ("identity", lambda x: x),
         ("dw3x3", lambda x: F.conv2d(x, dw3, padding=1, groups=C)),
+        ("relu_dw3x3", lambda x: F.conv2d(F.relu(x), dw3, padding=1, groups=C)),
         ("dw5x5_d2", lambda x: F.conv2d(x, dw5, padding=4, dilation=2, groups=C)),
         ("pw1x1", lambda x: F.conv2d(x, pw)),
         ("dense3x3", lambda x: F.conv2d(x, dense, padding=1)),

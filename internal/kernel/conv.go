@@ -29,6 +29,10 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 		depthwiseForwardWide(g, x, w, bias, y) // fuses the ReLU into its padding copy
 		return
 	}
+	if g.wideDense() {
+		convForwardWide(g, x, w, bias, y)
+		return
+	}
 	if g.ReLU {
 		x = reluCopy(x)
 		g.ReLU = false
@@ -83,6 +87,10 @@ func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 		depthwiseBackwardDataWide(g, x, w, dy, dx) // fuses the mask into its unpadding copy
 		return
 	}
+	if g.wideDense() {
+		convBackwardDataWide(g, x, w, dy, dx)
+		return
+	}
 	if g.ReLU {
 		defer reluMask(x, dx)
 	}
@@ -125,6 +133,10 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 		depthwiseBackwardFilterWide(g, x, dy, dw)
 		return
 	}
+	if g.wideDense() {
+		convBackwardFilterWide(g, x, dy, dw)
+		return
+	}
 	if g.ReLU {
 		x = reluCopy(x)
 		g.ReLU = false
@@ -159,15 +171,7 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 			}
 		}
 	})
-	ParallelFor(len(dw), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			var s T
-			for b := 0; b < nb; b++ {
-				s += partial[b*len(dw)+i]
-			}
-			dw[i] = s
-		}
-	})
+	sumPartials(nb, partial, dw)
 }
 
 // ConvBiasGrad computes db[k] = Σ_{n,i} dy[n, k, i] for dy of shape (n, k, hw); db is overwritten.

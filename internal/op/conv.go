@@ -37,6 +37,7 @@ func (p ConvParams) norm() ConvParams {
 	return p
 }
 
+// String renders the parameters compactly; ops use it in their names and hashes.
 func (p ConvParams) String() string {
 	return fmt.Sprintf("s%dx%d,p%dx%d,d%dx%d,g%d,relu%v", p.Stride[0], p.Stride[1], p.Padding[0], p.Padding[1],
 		p.Dilation[0], p.Dilation[1], p.Groups, p.ReLU)

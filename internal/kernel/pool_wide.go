@@ -98,12 +98,21 @@ func maxPoolForwardWide[T Float](g PoolGeom, x, y []T) {
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
 		fillNegInf(xp) // the border stays −∞: padding is never selected
+		// max is separable: first over each row window (hm, over the whole padded plane), then over the
+		// column of row maxima. KW−1 + KH−1 passes instead of KH·KW−1; max is associative and
+		// NaN-propagating, so the value is the same as the full window scan.
+		hp := wg.plen - (g.KW - 1)
+		hm := make([]T, hp)
 		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
-			fillNegInf(yw)
-			for _, off := range wg.offs {
-				maxInto(yw, xp[off:off+wg.l])
+			copy(hm, xp[:hp])
+			for kw := 1; kw < g.KW; kw++ {
+				maxInto(hm, xp[kw:kw+hp])
+			}
+			copy(yw, hm[:wg.l])
+			for kh := 1; kh < g.KH; kh++ {
+				maxInto(yw, hm[kh*wg.wp:kh*wg.wp+wg.l])
 			}
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}

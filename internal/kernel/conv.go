@@ -25,7 +25,7 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 	if bias != nil {
 		checkLen("conv bias", len(bias), g.K)
 	}
-	if g.Depthwise() && g.stride1() {
+	if g.Depthwise() {
 		depthwiseForwardWide(g, x, w, bias, y) // fuses the ReLU into its padding copy
 		return
 	}
@@ -36,10 +36,6 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 	if g.ReLU {
 		x = reluCopy(x)
 		g.ReLU = false
-	}
-	if g.Depthwise() {
-		depthwiseForward(g, x, w, bias, y)
-		return
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
@@ -83,7 +79,7 @@ func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 	if g.ReLU {
 		checkLen("conv input", len(x), len(dx))
 	}
-	if g.Depthwise() && g.stride1() {
+	if g.Depthwise() {
 		depthwiseBackwardDataWide(g, x, w, dy, dx) // fuses the mask into its unpadding copy
 		return
 	}
@@ -93,10 +89,6 @@ func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 	}
 	if g.ReLU {
 		defer reluMask(x, dx)
-	}
-	if g.Depthwise() {
-		depthwiseBackwardData(g, w, dy, dx)
-		return
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
@@ -129,7 +121,7 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 	checkLen("conv input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("conv output gradient", len(dy), g.N*g.K*oh*ow)
 	checkLen("conv weight gradient", len(dw), g.WeightLen())
-	if g.Depthwise() && g.stride1() {
+	if g.Depthwise() {
 		depthwiseBackwardFilterWide(g, x, dy, dw)
 		return
 	}
@@ -140,10 +132,6 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 	if g.ReLU {
 		x = reluCopy(x)
 		g.ReLU = false
-	}
-	if g.Depthwise() {
-		depthwiseBackwardFilter(g, x, dy, dw)
-		return
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
@@ -215,6 +203,9 @@ func im2col[T Float](g ConvGeom, cg int, x, col []T) {
 					dst := row[o*ow : (o+1)*ow]
 					clear(dst[:wlo])
 					clear(dst[whi:])
+					if wlo >= whi {
+						continue // the whole row falls into the padding
+					}
 					if g.SW == 1 {
 						copy(dst[wlo:whi], xrow[wlo+offW:whi+offW])
 						continue
@@ -248,6 +239,9 @@ func col2im[T Float](g ConvGeom, cg int, col, x []T) {
 				for o := hlo; o < hhi; o++ {
 					xrow := xc[(o*g.SH+offH)*g.W : (o*g.SH+offH+1)*g.W]
 					src := row[o*ow : (o+1)*ow]
+					if wlo >= whi {
+						continue
+					}
 					if g.SW == 1 {
 						d := xrow[wlo+offW : whi+offW]
 						s := src[wlo:whi]

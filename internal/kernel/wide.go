@@ -45,6 +45,16 @@ func (g wideGeom) at(r, c int) int {
 	return ((r%g.sh)*g.sw+c%g.sw)*g.plane + (r/g.sh)*g.wp + c/g.sw
 }
 
+// phaseRuns calls fn once per column phase of input row r: the input columns c0, c0+SW, c0+2·SW, … < w land
+// at consecutive buffer indices from start.
+func (g wideGeom) phaseRuns(r int, fn func(c0, start int)) {
+	pr := r + g.ph
+	for b := 0; b < g.sw && b < g.w; b++ {
+		// Input column c0 = b is padded column b+pw, which sits in column phase (b+pw) mod SW.
+		fn(b, g.at(pr, b+g.pw))
+	}
+}
+
 // padPlane copies plane x (h×w), or max(x, 0) with relu, into its place in xp; the padding and slack of xp
 // are left as they are (the caller fills them once with the pad value).
 func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
@@ -63,12 +73,16 @@ func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 			}
 			continue
 		}
-		for c, v := range src {
-			if relu {
-				v = max(v, 0)
+		g.phaseRuns(r, func(c0, k int) {
+			for c := c0; c < g.w; c += g.sw {
+				v := src[c]
+				if relu {
+					v = max(v, 0)
+				}
+				xp[k] = v
+				k++
 			}
-			xp[g.at(r+g.ph, c+g.pw)] = v
-		}
+		})
 	}
 }
 
@@ -81,29 +95,22 @@ func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
 			copy(dst, dxp[i:i+g.w])
 			continue
 		}
-		for c := range dst {
-			dst[c] = dxp[g.at(r+g.ph, c+g.pw)]
-		}
+		g.phaseRuns(r, func(c0, k int) {
+			for c := c0; c < g.w; c += g.sw {
+				dst[c] = dxp[k]
+				k++
+			}
+		})
 	}
 }
 
 // unpadPlaneMasked is unpadPlane followed by the ReLU gradient mask: dx is zero where x <= 0.
 func unpadPlaneMasked[T Float](g wideGeom, dxp, x, dx []T) {
-	for r := 0; r < g.h; r++ {
-		xr := x[r*g.w : (r+1)*g.w]
-		dr := dx[r*g.w : (r+1)*g.w]
-		xr = xr[:len(dr)]
-		for c := range dr {
-			var v T
-			if g.sw == 1 {
-				v = dxp[g.at(r+g.ph, g.pw)+c]
-			} else {
-				v = dxp[g.at(r+g.ph, c+g.pw)]
-			}
-			if xr[c] <= 0 {
-				v = 0
-			}
-			dr[c] = v
+	unpadPlane(g, dxp, dx)
+	x = x[:len(dx)]
+	for i, v := range x {
+		if v <= 0 {
+			dx[i] = 0
 		}
 	}
 }

@@ -66,9 +66,9 @@ func (p ConvParams) geom(name string, xs, ws tensor.Shape) (kernel.ConvGeom, err
 }
 
 // Conv2d returns the node conv2d(x, w) + b, as torch.nn.functional.conv2d(x, w, b, stride, padding,
-// dilation, groups), or conv2d(relu(x), w) + b with p.ReLU. x is (N, C, H, W), w is (K, C/groups, KH, KW) and b, which may be nil, is (K). Depthwise
-// convolutions (groups = C = K) and stride-1 ones run on padded planes, one SIMD pass per tap; strided dense
-// ones run im2col + GEMM.
+// dilation, groups), or conv2d(relu(x), w) + b with p.ReLU. x is (N, C, H, W), w is (K, C/groups, KH, KW)
+// and b, which may be nil, is (K). Depthwise convolutions (groups = C = K) and stride-1 ones run on padded
+// planes, one SIMD pass per tap; strided dense ones run im2col + GEMM.
 func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	op := conv2dOp{p: p.norm(), bias: b != nil}
 	if _, err := op.InferShape(x.Shape(), w.Shape(), biasShape(b)); err != nil {

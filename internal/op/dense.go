@@ -81,8 +81,12 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 			s[len(s)-1] = inF
 			dx := newLike(dt, s...)
 			dims := kernel.MatMulDims{M: rows, N: inF, K: out}
-			byDtype(dt, func() { kernel.BatchedMatMul(data[float32](dx), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0) },
-				func() { kernel.BatchedMatMul(data[float64](dx), data[float64](ds[1]), data[float64](ds[0]), 1, dims, 1, 0) })
+			byDtype(dt, func() {
+				kernel.BatchedMatMul(data[float32](dx), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0)
+			},
+				func() {
+					kernel.BatchedMatMul(data[float64](dx), data[float64](ds[1]), data[float64](ds[0]), 1, dims, 1, 0)
+				})
 			return dx, nil
 		}
 		// dW = dyᵀ·x: (out, rows)·(rows, in).
@@ -96,8 +100,12 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 			rows, _ := leading(ds[0].Shape())
 			dw := newLike(dt, out, inF)
 			dims := kernel.MatMulDims{M: out, N: inF, K: rows, TransA: true}
-			byDtype(dt, func() { kernel.BatchedMatMul(data[float32](dw), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0) },
-				func() { kernel.BatchedMatMul(data[float64](dw), data[float64](ds[1]), data[float64](ds[0]), 1, dims, 1, 0) })
+			byDtype(dt, func() {
+				kernel.BatchedMatMul(data[float32](dw), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0)
+			},
+				func() {
+					kernel.BatchedMatMul(data[float64](dw), data[float64](ds[1]), data[float64](ds[0]), 1, dims, 1, 0)
+				})
 			return dw, nil
 		}
 		dx, err := apply(gx, in[1], grad)

@@ -3,20 +3,35 @@ package kernel
 import "math"
 
 // Softmax writes dst = softmax(x) over the last axis, for x laid out as (rows, d). With log true it writes
-// log_softmax(x) instead. The row maximum is subtracted first, so large logits do not overflow.
+// log_softmax(x) instead. The row maximum is subtracted first, so large logits do not overflow; each element
+// costs one exp.
 func Softmax[T Float](dst, x []T, rows, d int, log bool) {
 	ParallelFor(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xs, ys := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			mx, lse := logSumExp(xs)
+			mx := math.Inf(-1)
+			for _, v := range xs {
+				mx = math.Max(mx, float64(v))
+			}
+			var s float64
 			if log {
+				for _, v := range xs {
+					s += math.Exp(float64(v) - mx)
+				}
+				z := mx + math.Log(s)
 				for j, v := range xs {
-					ys[j] = T(float64(v) - mx - lse)
+					ys[j] = T(float64(v) - z)
 				}
 				continue
 			}
 			for j, v := range xs {
-				ys[j] = T(math.Exp(float64(v) - mx - lse))
+				e := math.Exp(float64(v) - mx)
+				ys[j] = T(e)
+				s += e
+			}
+			inv := T(1 / s)
+			for j := range ys {
+				ys[j] *= inv
 			}
 		}
 	})

@@ -2,7 +2,6 @@ package op
 
 import (
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/nasx/nasx/internal/kernel"
 )
@@ -90,5 +89,3 @@ func elementwise2(name string, in []G.Value, f32 func(dst, a, b []float32), f64 
 		func() { f64(data[float64](y), data[float64](ds[0]), data[float64](ds[1])) })
 	return y, nil
 }
-
-var _ = tensor.Float32

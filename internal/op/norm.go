@@ -253,6 +253,23 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 		gamma = data[T](ds[1])
 	}
 	training := bn.Training()
+	if which == 2 { // dbias = Σ dy needs no statistics
+		out := newLike(x.Dtype(), c)
+		db := data[T](out)
+		dys := data[T](dy)
+		kernel.ParallelFor(c, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				var s float64
+				for i := 0; i < n; i++ {
+					for _, v := range dys[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+						s += float64(v)
+					}
+				}
+				db[ch] = T(s)
+			}
+		})
+		return out
+	}
 	var mean, variance []float64
 	if training {
 		mean, variance = make([]float64, c), make([]float64, c)

@@ -44,14 +44,6 @@ func newScalar(dt tensor.Dtype, v float64) G.Value {
 	return G.NewF64(v)
 }
 
-// dtypeOf returns the dtype of a float32 or float64 node value's type, or an error naming the op.
-func checkFloatDtype(name string, dt tensor.Dtype) error {
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return fmt.Errorf("op %s: dtype %v: %w (want float32 or float64)", name, dt, ErrDtype)
-	}
-	return nil
-}
-
 // byDtype runs f32 or f64 according to dt, which denseArgs has already checked.
 func byDtype(dt tensor.Dtype, f32, f64 func()) {
 	if dt == tensor.Float32 {

@@ -12,27 +12,47 @@ import (
 // BatchNormStats writes the per-channel mean and the biased variance (divided by N·HW) of x, laid out as
 // (n, c, hw), into mean and variance (length c each). Channels are spread over the cores.
 func BatchNormStats[T Float](mean, variance []float64, x []T, n, c, hw int) {
-	m := float64(n * hw)
 	ParallelFor(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			var s float64
-			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					s += float64(v)
-				}
-			}
-			mu := s / m
-			var q float64
-			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mu
-					q += d * d
-				}
-			}
-			mean[ch] = mu
-			variance[ch] = q / m
+			mean[ch], variance[ch], _, _ = channelSums(x, nil, n, c, hw, ch)
 		}
 	})
+}
+
+// channelSums returns, for channel ch of x (n, c, hw), the mean and biased variance and, when dy is non-nil,
+// Σ dy and Σ dy·(x − mean), all in one pass. It sums in float64 around a shift K (the channel's first value),
+// so that Σ(x−K)² − (Σ(x−K))²/m does not cancel catastrophically when |mean| ≫ std (the shifted-data
+// algorithm for the variance).
+func channelSums[T Float](x, dy []T, n, c, hw, ch int) (mean, variance, sdy, sdyxc float64) {
+	m := float64(n * hw)
+	k := float64(x[ch*hw])
+	var s, q, sg, sgx float64
+	for i := 0; i < n; i++ {
+		off := (i*c + ch) * hw
+		xs := x[off : off+hw]
+		if dy == nil {
+			for _, v := range xs {
+				d := float64(v) - k
+				s += d
+				q += d * d
+			}
+			continue
+		}
+		gs := dy[off : off+hw]
+		for j, v := range xs {
+			d := float64(v) - k
+			g := float64(gs[j])
+			s += d
+			q += d * d
+			sg += g
+			sgx += g * d
+		}
+	}
+	ds := s / m
+	mean = k + ds
+	variance = max(q/m-ds*ds, 0)
+	// Σ dy·(x − mean) = Σ dy·(x − K) − (mean − K)·Σ dy.
+	return mean, variance, sg, sgx - ds*sg
 }
 
 // BatchNormApply writes dst = (x − mean)/sqrt(variance + eps)·gamma + beta per channel, for x laid out as
@@ -61,26 +81,31 @@ func BatchNormApply[T Float](dst, x []T, n, c, hw int, mean, variance []float64,
 }
 
 // BatchNormBackward computes the gradients of BatchNormApply for x laid out as (n, c, hw), given dy.
-// mean and variance are the statistics the forward pass normalised with. When batchStats is true they are the
-// batch's own statistics (training), so dx carries the terms through the mean and the variance:
-// dx = gamma·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)); otherwise (evaluation, running statistics) dx = gamma·rstd·dy.
-// dx, dgamma and dbeta may each be nil to skip that gradient; gamma may be nil (no affine transform).
-// dgamma = Σ dy·x̂ and dbeta = Σ dy over N and HW.
+// mean and variance are the statistics the forward pass normalised with; when they are nil the batch's own
+// statistics are recomputed from x in the same pass that sums dy (the stateless training backward). When
+// batchStats is true the statistics are the batch's own (training), so dx carries the terms through the mean
+// and the variance: dx = gamma·rstd·(dy − mean(dy) − x̂·mean(dy·x̂)); otherwise (evaluation, running
+// statistics) dx = gamma·rstd·dy. dx, dgamma and dbeta may each be nil to skip that gradient; gamma may be
+// nil (no affine transform). dgamma = Σ dy·x̂ and dbeta = Σ dy over N and HW.
 func BatchNormBackward[T Float](dx, dgamma, dbeta []T, x, dy []T, n, c, hw int, mean, variance []float64, gamma []T, eps float64, batchStats bool) {
 	m := float64(n * hw)
 	ParallelFor(c, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
-			mu := mean[ch]
-			rstd := 1 / math.Sqrt(variance[ch]+eps)
-			var sdy, sdyx float64
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * hw
-				xs, gs := x[off:off+hw], dy[off:off+hw]
-				for j, g := range gs {
-					sdy += float64(g)
-					sdyx += float64(g) * (float64(xs[j]) - mu)
+			var mu, vr, sdy, sdyx float64
+			if mean == nil {
+				mu, vr, sdy, sdyx = channelSums(x, dy, n, c, hw, ch)
+			} else {
+				mu, vr = mean[ch], variance[ch]
+				for i := 0; i < n; i++ {
+					off := (i*c + ch) * hw
+					xs, gs := x[off:off+hw], dy[off:off+hw]
+					for j, g := range gs {
+						sdy += float64(g)
+						sdyx += float64(g) * (float64(xs[j]) - mu)
+					}
 				}
 			}
+			rstd := 1 / math.Sqrt(vr+eps)
 			sdyx *= rstd // Σ dy·x̂
 			if dgamma != nil {
 				dgamma[ch] = T(sdyx)

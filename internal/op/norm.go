@@ -270,11 +270,8 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 		})
 		return out
 	}
-	var mean, variance []float64
-	if training {
-		mean, variance = make([]float64, c), make([]float64, c)
-		kernel.BatchNormStats(mean, variance, data[T](x), n, c, hw)
-	} else {
+	var mean, variance []float64 // nil in training: the kernel recomputes the batch statistics in its first pass
+	if !training {
 		mean, variance, _ = bn.RunningStats()
 	}
 	var dx, dgamma, dbeta []T

@@ -16,8 +16,8 @@ import (
 // identity. With PerSample set it is DARTS' drop-path (utils.drop_path): one keep draw per sample (the first
 // axis) applied to the whole sample, scaled by 1/keep.
 //
-// The mask of the latest forward pass is stored in the layer (one value per element, or per sample), already
-// scaled, in the dtype of the input; the backward op multiplies dy by that stored mask. The TapeMachine runs a
+// The mask of the latest forward pass is stored with the node that Apply returns (one value per element, or per
+// sample), already scaled, in the dtype of the input; the backward op of that node multiplies dy by it. The TapeMachine runs a
 // step's forward before its backward, so the backward always sees the mask its forward drew. Draws come from
 // a PCG seeded with the layer's seed, so runs are deterministic for a given seed and order of steps. Every
 // instance has a unique id, so two layers on the same input never merge.
@@ -30,7 +30,14 @@ type Dropout struct {
 	p        float64
 	training bool
 	rng      *rand.Rand
-	mask     any // []float32 or []float64: the scaled keep mask of the last forward pass in training
+	last     *dropState // the application whose forward pass ran last, for Mask
+}
+
+// dropState is the mask of one application of a layer (one node): its forward pass writes it, its backward
+// pass reads it. Each Apply gets its own, so a layer applied to two inputs draws and keeps two masks, as a
+// torch module called twice does.
+type dropState struct {
+	mask any // []float32 or []float64: the scaled keep mask of the latest forward pass in training; nil otherwise
 }
 
 // NewDropout returns an element-wise dropout layer with drop probability p, in training mode.
@@ -74,11 +81,14 @@ func (d *Dropout) SetTraining(training bool) {
 }
 
 // Mask returns a float64 copy of the scaled keep mask drawn by the latest forward pass in training (one entry
-// per element, or per sample for drop-path), or nil before the first one.
+// per element, or per sample for drop-path), or nil before the first one and after an evaluation pass.
 func (d *Dropout) Mask() []float64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	switch m := d.mask.(type) {
+	if d.last == nil {
+		return nil
+	}
+	switch m := d.last.mask.(type) {
 	case []float32:
 		out := make([]float64, len(m))
 		for i, v := range m {
@@ -91,20 +101,28 @@ func (d *Dropout) Mask() []float64 {
 	return nil
 }
 
-func (d *Dropout) name() string {
+func (d *Dropout) name() string { return d.nameFor(0) }
+
+// nameFor is the canonical name of application app of the layer (0: the layer itself).
+func (d *Dropout) nameFor(app uint64) string {
 	kind := "Dropout"
 	if d.perSample {
 		kind = "DropPath"
 	}
-	return describe(kind, d.id, d.seed)
+	if app == 0 {
+		return describe(kind, d.id, d.seed)
+	}
+	return describe(kind, d.id, d.seed, app)
 }
 
 // Apply returns the dropped-out x (any shape; drop-path wants the samples on the first axis).
 func (d *Dropout) Apply(x *G.Node) (*G.Node, error) {
-	name := d.name()
+	app := nextID() // each application is its own node with its own mask
+	name := d.nameFor(app)
 	if d.perSample && x.Dims() < 1 {
 		return nil, shapeErrorf(name, "x is a scalar, want samples on the first axis")
 	}
+	st := &dropState{}
 	tx := tensorType(x.Dims())
 	o := &funcOp{name: name, arity: 1, typ: fnType(tx, tx), shape: sameShape, diffWRT: []bool{true}, training: d.SetTraining}
 	o.do = func(in []G.Value) (G.Value, error) {
@@ -113,19 +131,19 @@ func (d *Dropout) Apply(x *G.Node) (*G.Node, error) {
 			return nil, err
 		}
 		y := newLike(dt, ds[0].Shape()...)
-		byDtype(dt, func() { dropForward[float32](d, y, ds[0]) }, func() { dropForward[float64](d, y, ds[0]) })
+		byDtype(dt, func() { dropForward[float32](d, st, y, ds[0]) }, func() { dropForward[float64](d, st, y, ds[0]) })
 		return y, nil
 	}
 	o.symDiff = func(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		b := &funcOp{name: describe("DropoutGrad", d.id), arity: 1, typ: fnType(tx, tx), shape: sameShape}
+		b := &funcOp{name: describe("DropoutGrad", d.id, app), arity: 1, typ: fnType(tx, tx), shape: sameShape}
 		b.do = func(vs []G.Value) (G.Value, error) {
 			ds, dt, err := denseArgs(b.name, vs)
 			if err != nil {
 				return nil, err
 			}
 			dx := newLike(dt, ds[0].Shape()...)
-			byDtype(dt, func() { err = dropBackward[float32](d, b.name, dx, ds[0]) },
-				func() { err = dropBackward[float64](d, b.name, dx, ds[0]) })
+			byDtype(dt, func() { err = dropBackward[float32](d, st, b.name, dx, ds[0]) },
+				func() { err = dropBackward[float64](d, st, b.name, dx, ds[0]) })
 			return dx, err
 		}
 		dx, err := apply(b, grad)
@@ -146,16 +164,17 @@ func (d *Dropout) blocks(s tensor.Shape) (n, block int) {
 	return s[0], total / s[0]
 }
 
-func dropForward[T kernel.Float](d *Dropout, y, x *tensor.Dense) {
+func dropForward[T kernel.Float](d *Dropout, st *dropState, y, x *tensor.Dense) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.last = st
 	if !d.training || d.p == 0 {
 		copy(data[T](y), data[T](x))
-		d.mask = nil
+		st.mask = nil
 		return
 	}
 	n, block := d.blocks(x.Shape())
-	mask, _ := d.mask.([]T)
+	mask, _ := st.mask.([]T)
 	if len(mask) != n {
 		mask = make([]T, n)
 	}
@@ -171,18 +190,18 @@ func dropForward[T kernel.Float](d *Dropout, y, x *tensor.Dense) {
 			mask[i] = 0
 		}
 	}
-	d.mask = mask
+	st.mask = mask
 	kernel.MulBlocks(data[T](y), data[T](x), mask, block)
 }
 
-func dropBackward[T kernel.Float](d *Dropout, name string, dx, dy *tensor.Dense) error {
+func dropBackward[T kernel.Float](d *Dropout, st *dropState, name string, dx, dy *tensor.Dense) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.mask == nil {
+	if st.mask == nil {
 		copy(data[T](dx), data[T](dy)) // evaluation, or p = 0: identity
 		return nil
 	}
-	mask, ok := d.mask.([]T)
+	mask, ok := st.mask.([]T)
 	n, block := d.blocks(dy.Shape())
 	if !ok || len(mask) != n {
 		return fmt.Errorf("op %s: no mask of the forward pass for a gradient of shape %v (run the forward pass first)", name, dy.Shape())

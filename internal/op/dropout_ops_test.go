@@ -174,3 +174,39 @@ func TestDropoutInstancesDoNotMergeAndPValidation(t *testing.T) {
 		t.Error("SetP(-0.1) succeeded")
 	}
 }
+
+// One layer applied to two inputs keeps two masks: each node's backward uses its own forward's mask.
+func TestDropoutTwoApplicationsKeepTheirMasks(t *testing.T) {
+	d, _ := NewDropout(0.5, 9)
+	g := G.NewGraph()
+	ones := func(n int) *tensor.Dense {
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = 1
+		}
+		return tensor.New(tensor.WithShape(n), tensor.WithBacking(v))
+	}
+	x1 := G.NewVector(g, tensor.Float64, G.WithShape(200), G.WithValue(ones(200)), G.WithName("x1"))
+	x2 := G.NewVector(g, tensor.Float64, G.WithShape(300), G.WithValue(ones(300)), G.WithName("x2"))
+	y1, y2 := mustNode(t)(d.Apply(x1)), mustNode(t)(d.Apply(x2))
+	loss := mustNode(t)(G.Add(mustNode(t)(G.Sum(y1)), mustNode(t)(G.Sum(y2))))
+	grads, err := G.Grad(loss, x1, x2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y1v, y2v, g1v, g2v G.Value
+	G.Read(y1, &y1v)
+	G.Read(y2, &y2v)
+	G.Read(grads[0], &g1v)
+	G.Read(grads[1], &g2v)
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	// With x = 1 the output is the mask itself, and so is d(Σy)/dx.
+	if !equal(y1v.(*tensor.Dense).Float64s(), g1v.(*tensor.Dense).Float64s()) ||
+		!equal(y2v.(*tensor.Dense).Float64s(), g2v.(*tensor.Dense).Float64s()) {
+		t.Error("a backward pass used another application's mask")
+	}
+}

@@ -48,19 +48,7 @@ func CheckGrad(t testing.TB, build func(g *G.ExprGraph, inputs G.Nodes) *G.Node,
 	for i := range r {
 		r[i] = 2*rng.Float64() - 1
 	}
-	flat, err := G.Reshape(out, tensor.Shape{size})
-	if err != nil {
-		t.Fatalf("CheckGrad: reshape output %v: %v", out.Shape(), err)
-	}
-	rn := G.NewConstant(tensor.New(tensor.WithShape(size), tensor.WithBacking(r)), G.WithName("R"))
-	prod, err := G.HadamardProd(flat, rn)
-	if err != nil {
-		t.Fatalf("CheckGrad: out ⊙ R: %v", err)
-	}
-	loss, err := G.Sum(prod)
-	if err != nil {
-		t.Fatalf("CheckGrad: sum: %v", err)
-	}
+	loss := weightedSum(t, out, tensor.New(tensor.WithShape(size), tensor.WithBacking(r)))
 	grads, err := G.Grad(loss, nodes...)
 	if err != nil {
 		t.Fatalf("CheckGrad: Grad: %v", err)

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func randSlice(rng *rand.Rand, n int, scale float64) []float64 {
+func normSlice(rng *rand.Rand, n int, scale float64) []float64 {
 	x := make([]float64, n)
 	for i := range x {
 		x[i] = rng.NormFloat64() * scale
@@ -41,7 +41,7 @@ func TestSoftmaxLargeLogits(t *testing.T) {
 func TestKernelsIndependentOfWorkers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	const n, c, hw = 4, 3, 50
-	x, dy := randSlice(rng, n*c*hw, 2), randSlice(rng, n*c*hw, 1)
+	x, dy := normSlice(rng, n*c*hw, 2), normSlice(rng, n*c*hw, 1)
 	gamma := []float64{0.5, 1, 1.5}
 	run := func() [][]float64 {
 		mean, variance := make([]float64, c), make([]float64, c)
@@ -74,7 +74,7 @@ func TestKernelsIndependentOfWorkers(t *testing.T) {
 func TestBatchNormBackwardFD(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	const n, c, hw, eps = 3, 2, 5, 1e-5
-	x, dy := randSlice(rng, n*c*hw, 1), randSlice(rng, n*c*hw, 1)
+	x, dy := normSlice(rng, n*c*hw, 1), normSlice(rng, n*c*hw, 1)
 	gamma, beta := []float64{0.7, 1.3}, []float64{0.1, -0.2}
 	loss := func() float64 {
 		mean, variance := make([]float64, c), make([]float64, c)
@@ -110,7 +110,7 @@ func TestBatchedMatMulAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	const batch, m, n, k = 3, 4, 5, 6
 	for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-		a, b := randSlice(rng, batch*m*k, 1), randSlice(rng, batch*k*n, 1)
+		a, b := normSlice(rng, batch*m*k, 1), normSlice(rng, batch*k*n, 1)
 		got := make([]float64, batch*m*n)
 		BatchedMatMul(got, a, b, batch, MatMulDims{M: m, N: n, K: k, TransA: tr[0], TransB: tr[1]}, 1, 0)
 		for q := 0; q < batch; q++ {
@@ -191,7 +191,7 @@ func TestBatchNormStatsShiftedAndFusedBackward(t *testing.T) {
 			t.Errorf("channel %d: mean %v var %v, two-pass %v %v", ch, mean[ch], variance[ch], mu, q/(n*hw))
 		}
 	}
-	xd, dy := randSlice(rng, n*c*hw, 3), randSlice(rng, n*c*hw, 1)
+	xd, dy := normSlice(rng, n*c*hw, 3), normSlice(rng, n*c*hw, 1)
 	BatchNormStats(mean, variance, xd, n, c, hw)
 	gamma := []float64{2, 0.5}
 	a, b := make([]float64, len(xd)), make([]float64, len(xd))

@@ -25,7 +25,7 @@ func TestActivationGolden(t *testing.T) {
 		{"clamp", func(x *G.Node) (*G.Node, error) { return Clamp(x, actLo, actHi) }},
 	} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "act", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "act", tc.cas, n) }
 			y, grads := goldenRun(t, []*tensor.Dense{fx("x")}, fx("R"), []int{0},
 				func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return tc.fn(in[0]) })
 			numtest.AllClose(t, y, fx("y").Float32s(), 0, 0) // exact: no arithmetic
@@ -37,9 +37,9 @@ func TestActivationGolden(t *testing.T) {
 // The hardtanh and clamp goldens differ exactly at the boundaries; this guards against a fixture that would
 // not exercise them.
 func TestActivationGoldenHitsBoundaries(t *testing.T) {
-	x := fixture(t, "act", "clamp", "x").Float32s()
-	dh, dc := fixture(t, "act", "hardtanh", "dx").Float32s(), fixture(t, "act", "clamp", "dx").Float32s()
-	xh := fixture(t, "act", "hardtanh", "x").Float32s()
+	x := opsFixture(t, "act", "clamp", "x").Float32s()
+	dh, dc := opsFixture(t, "act", "hardtanh", "dx").Float32s(), opsFixture(t, "act", "clamp", "dx").Float32s()
+	xh := opsFixture(t, "act", "hardtanh", "x").Float32s()
 	var hits int
 	for i, v := range x {
 		if (v == actLo || v == actHi) && dc[i] != 0 {
@@ -89,7 +89,7 @@ func TestClampRejectsEmptyRange(t *testing.T) {
 
 // From testdata/gen_act.py: torch.nn.Linear(5, 4) on x (2, 3, 5).
 func TestLinearGolden(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "act", "linear", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "act", "linear", n) }
 	y, grads := goldenRun(t, []*tensor.Dense{fx("x"), fx("weight"), fx("bias")}, fx("R"), []int{0, 1, 2},
 		func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return Linear(in[0], in[1], in[2]) })
 	numtest.AllClose(t, y, fx("y").Float32s(), goldenAtol, goldenRtol)
@@ -99,7 +99,7 @@ func TestLinearGolden(t *testing.T) {
 }
 
 func TestLinearGradFD(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "act", "linear", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "act", "linear", n) }
 	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node { return mustNode(t)(Linear(in[0], in[1], in[2])) },
 		float64Inputs(fx("x"), fx("weight"), fx("bias")), fdTol)
 	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node { return mustNode(t)(Linear(in[0], in[1], nil)) },
@@ -122,7 +122,7 @@ func TestLinearShapeErrors(t *testing.T) {
 
 // From testdata/gen_act.py: w = softmax(α) over 8 ops, terms at indices 1, 3 and 6.
 func TestWeightedSumGolden(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "act", "wsum", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "act", "wsum", n) }
 	build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 		return WeightedSum(in[0], Term{1, in[1]}, Term{3, in[2]}, Term{6, in[3]})
 	}

@@ -18,7 +18,7 @@ func TestBatchedMatMulGolden(t *testing.T) {
 		transA, transB bool
 	}{{"nn", false, false}, {"nt", false, true}, {"tn", true, false}, {"tt", true, true}} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "attn", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "attn", tc.cas, n) }
 			build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
 				return BatchedMatMul(in[0], in[1], tc.transA, tc.transB)
 			}
@@ -34,7 +34,7 @@ func TestBatchedMatMulGolden(t *testing.T) {
 
 // Plain matrices (rank 2, batch 1) and the same node on both sides (x·xᵀ, whose gradients add up).
 func TestBatchedMatMulRank2AndSharedInput(t *testing.T) {
-	x := fixture(t, "attn", "nn", "a") // (2, 3, 4, 5)
+	x := opsFixture(t, "attn", "nn", "a") // (2, 3, 4, 5)
 	flat := float64Inputs(x)[0]
 	m := tensor.New(tensor.WithShape(8, 15), tensor.WithBacking(flat.Float64s()))
 	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
@@ -47,9 +47,9 @@ func TestBatchedMatMulRank2AndSharedInput(t *testing.T) {
 
 // An attention head end to end: softmax(Q·Kᵀ/√d)·V, checked by finite differences w.r.t. Q, K and V.
 func TestAttentionComposition(t *testing.T) {
-	q := float64Inputs(fixture(t, "attn", "nt", "a"))[0] // (2, 3, 4, 5)
-	k := float64Inputs(fixture(t, "attn", "nt", "b"))[0] // (2, 3, 6, 5)
-	v := float64Inputs(fixture(t, "attn", "nn", "b"))[0] // (2, 3, 5, 6) → used as (2, 3, 6, 5) values
+	q := float64Inputs(opsFixture(t, "attn", "nt", "a"))[0] // (2, 3, 4, 5)
+	k := float64Inputs(opsFixture(t, "attn", "nt", "b"))[0] // (2, 3, 6, 5)
+	v := float64Inputs(opsFixture(t, "attn", "nn", "b"))[0] // (2, 3, 5, 6) → used as (2, 3, 6, 5) values
 	if err := v.Reshape(2, 3, 6, 5); err != nil {
 		t.Fatal(err)
 	}

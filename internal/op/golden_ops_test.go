@@ -11,17 +11,14 @@ import (
 	"github.com/nasx/nasx/internal/numtest"
 )
 
-// Tolerances for float32 results against PyTorch float32 goldens (engine brief; architecture.md §2.7).
-const (
-	goldenAtol = 1e-5
-	goldenRtol = 1e-4
-)
+// goldenAtol, goldenRtol (float32 vs PyTorch float32, engine brief) and fdTol (float64 finite differences) are
+// shared with the conv tests (golden_test.go).
 
 // lossScale is the G of gen_loss.py: scalar losses are differentiated as G·loss.
 const lossScale = 0.7
 
-// fixture reads testdata/<family>/<case>_<name>.npy (written by testdata/gen_<family>.py).
-func fixture(t testing.TB, family, cas, name string) *tensor.Dense {
+// opsFixture reads testdata/<family>/<case>_<name>.npy (written by testdata/gen_<family>.py).
+func opsFixture(t testing.TB, family, cas, name string) *tensor.Dense {
 	t.Helper()
 	return numtest.MustReadNpy(t, filepath.Join("testdata", family, cas+"_"+name+".npy"))
 }

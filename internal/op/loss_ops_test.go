@@ -18,7 +18,7 @@ func TestSoftmaxGolden(t *testing.T) {
 		fn  func(*G.Node) (*G.Node, error)
 	}{{"softmax", Softmax}, {"logsoftmax", LogSoftmax}} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "loss", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", tc.cas, n) }
 			y, grads := goldenRun(t, []*tensor.Dense{fx("x")}, fx("R"), []int{0},
 				func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return tc.fn(in[0]) })
 			numtest.AllClose(t, y, fx("y").Float32s(), goldenAtol, goldenRtol)
@@ -66,7 +66,7 @@ func TestCrossEntropyGolden(t *testing.T) {
 		eps float64
 	}{{"ce", 0}, {"ce_ls", 0.1}} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "loss", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", tc.cas, n) }
 			build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return CrossEntropy(in[0], in[1], tc.eps) }
 			y, grads := goldenRun(t, []*tensor.Dense{fx("x"), fx("target")}, nil, []int{0}, build)
 			numtest.AllClose(t, y, fx("loss").Float32s(), goldenAtol, goldenRtol)
@@ -108,7 +108,7 @@ func TestSoftCrossEntropyGolden(t *testing.T) {
 		eps float64
 	}{{"softce", 0}, {"softce_ls", 0.2}} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "loss", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", tc.cas, n) }
 			build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return SoftCrossEntropy(in[0], in[1], tc.eps) }
 			y, grads := goldenRun(t, []*tensor.Dense{fx("x"), fx("q")}, nil, []int{0, 1}, build)
 			numtest.AllClose(t, y, fx("loss").Float32s(), goldenAtol, goldenRtol)
@@ -122,7 +122,7 @@ func TestSoftCrossEntropyGolden(t *testing.T) {
 
 // From testdata/gen_loss.py: α-DARTS utils.MaskMSE on (2, 4, 6) with a (2, 4) mask.
 func TestMaskedMSEGolden(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "loss", "mmse", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", "mmse", n) }
 	build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return MaskedMSE(in[0], in[1], in[2]) }
 	y, grads := goldenRun(t, []*tensor.Dense{fx("pred"), fx("target"), fx("mask")}, nil, []int{0, 1}, build)
 	numtest.AllClose(t, y, fx("loss").Float32s(), goldenAtol, goldenRtol)

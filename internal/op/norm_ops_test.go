@@ -11,10 +11,6 @@ import (
 	"github.com/nasx/nasx/internal/numtest"
 )
 
-// fdTol is the finite-difference tolerance of CheckGrad for float64 graphs: central differences with h = 1e-6
-// are accurate to ~1e-8 on these O(1) losses, so 1e-6 leaves a margin without hiding wrong gradients.
-const fdTol = 1e-6
-
 func float64s(xs []float32) []float64 {
 	out := make([]float64, len(xs))
 	for i, v := range xs {
@@ -32,7 +28,7 @@ func TestBatchNorm2dGolden(t *testing.T) {
 		eval   bool
 	}{{"bn_affine", true, false}, {"bn_plain", false, false}, {"bn_eval", true, true}} {
 		t.Run(tc.cas, func(t *testing.T) {
-			fx := func(n string) *tensor.Dense { return fixture(t, "norm", tc.cas, n) }
+			fx := func(n string) *tensor.Dense { return opsFixture(t, "norm", tc.cas, n) }
 			x := fx("x")
 			bn, err := NewBatchNorm2d(x.Shape()[1], BatchNormConfig{Affine: tc.affine})
 			if err != nil {
@@ -85,8 +81,8 @@ func goldenRunMode(t *testing.T, inputs []*tensor.Dense, R *tensor.Dense, diff [
 }
 
 func TestBatchNorm2dGradFD(t *testing.T) {
-	x := fixture(t, "norm", "bn_affine", "x")
-	w, b := fixture(t, "norm", "bn_affine", "weight"), fixture(t, "norm", "bn_affine", "bias")
+	x := opsFixture(t, "norm", "bn_affine", "x")
+	w, b := opsFixture(t, "norm", "bn_affine", "weight"), opsFixture(t, "norm", "bn_affine", "bias")
 	t.Run("affine", func(t *testing.T) {
 		bn, _ := NewBatchNorm2d(3, BatchNormConfig{Affine: true})
 		numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
@@ -193,7 +189,7 @@ func TestBatchNorm2dErrors(t *testing.T) {
 
 // From testdata/gen_norm.py: torch.nn.LayerNorm(8, eps=1e-6) with set weight and bias.
 func TestLayerNormGolden(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "norm", "ln", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "norm", "ln", n) }
 	y, grads := goldenRun(t, []*tensor.Dense{fx("x"), fx("weight"), fx("bias")}, fx("R"), []int{0, 1, 2},
 		func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return LayerNorm(in[0], in[1], in[2], 1e-6) })
 	numtest.AllClose(t, y, fx("y").Float32s(), goldenAtol, goldenRtol)
@@ -203,7 +199,7 @@ func TestLayerNormGolden(t *testing.T) {
 }
 
 func TestLayerNormGradFD(t *testing.T) {
-	fx := func(n string) *tensor.Dense { return fixture(t, "norm", "ln", n) }
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "norm", "ln", n) }
 	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
 		return mustNode(t)(LayerNorm(in[0], in[1], in[2], 1e-6))
 	}, float64Inputs(fx("x"), fx("weight"), fx("bias")), fdTol)

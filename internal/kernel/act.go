@@ -80,8 +80,10 @@ func ClampBackward[T Float](dx, x, dy []T, lo, hi T, inclusive bool) {
 	})
 }
 
-// WeightedSum writes dst = Σ_j w[j]·xs[j] (all xs of len(dst)); the fused sum of a DARTS mixed op.
+// WeightedSum writes dst = Σ_j w[j]·xs[j] (all xs of len(dst)); the fused sum of a DARTS mixed op. Each term
+// is one SIMD axpy per chunk.
 func WeightedSum[T Float](dst []T, w []T, xs [][]T) {
+	v := vecFor[T]()
 	parallelElems(len(dst), func(lo, hi int) {
 		d := dst[lo:hi]
 		if len(xs) == 0 {
@@ -89,14 +91,11 @@ func WeightedSum[T Float](dst []T, w []T, xs [][]T) {
 			return
 		}
 		w0 := w[0]
-		for i, v := range xs[0][lo:hi] {
-			d[i] = w0 * v
+		for i, x := range xs[0][lo:hi] {
+			d[i] = w0 * x
 		}
 		for j := 1; j < len(xs); j++ {
-			wj := w[j]
-			for i, v := range xs[j][lo:hi] {
-				d[i] += wj * v
-			}
+			v.axpy(hi-lo, w[j], xs[j][lo:hi], 1, d, 1)
 		}
 	})
 }

@@ -1,11 +1,5 @@
 package kernel
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
-)
-
 // MatMulDims describes one row-major matrix product C (m×n) = op(A)·op(B), where op transposes when the flag
 // is set: A is stored (m×k), or (k×m) with TransA; B is stored (k×n), or (n×k) with TransB.
 type MatMulDims struct {
@@ -33,34 +27,16 @@ func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, be
 	})
 }
 
-// bmmGemm runs one row-major GEMM through blas32 or blas64 according to T.
+// bmmGemm runs one row-major GEMM of a batch through gemm (the swappable blas32/blas64 implementation).
 func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T) {
-	m, n, k := dims.M, dims.N, dims.K
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	ra, ca, rb, cb := m, k, k, n
+	lda, ldb := dims.K, dims.N // stored A is m×k, stored B is k×n
 	if dims.TransA {
-		ta, ra, ca = blas.Trans, k, m
+		lda = dims.M
 	}
 	if dims.TransB {
-		tb, rb, cb = blas.Trans, n, k
+		ldb = dims.K
 	}
-	switch cs := any(c).(type) {
-	case []float32:
-		blas32.Gemm(ta, tb, float32(alpha),
-			blas32.General{Rows: ra, Cols: ca, Stride: max(ca, 1), Data: any(a).([]float32)},
-			blas32.General{Rows: rb, Cols: cb, Stride: max(cb, 1), Data: any(b).([]float32)},
-			float32(beta), blas32.General{Rows: m, Cols: n, Stride: n, Data: cs})
-	case []float64:
-		blas64.Gemm(ta, tb, float64(alpha),
-			blas64.General{Rows: ra, Cols: ca, Stride: max(ca, 1), Data: any(a).([]float64)},
-			blas64.General{Rows: rb, Cols: cb, Stride: max(cb, 1), Data: any(b).([]float64)},
-			float64(beta), blas64.General{Rows: m, Cols: n, Stride: n, Data: cs})
-	default:
-		panic("kernel: BatchedMatMul supports []float32 and []float64 only")
-	}
+	gemm(dims.TransA, dims.TransB, dims.M, dims.N, dims.K, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(dims.N, 1))
 }
 
 // ColumnSums writes dst[j] = Σ_r x[r, j] for x laid out as (rows, d); the bias gradient of Linear.

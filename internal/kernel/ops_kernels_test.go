@@ -209,3 +209,35 @@ func TestBatchNormStatsShiftedAndFusedBackward(t *testing.T) {
 		}
 	}
 }
+
+// Evaluation-mode batch-norm backward (running statistics, which do not depend on x) against finite
+// differences of BatchNormApply with those statistics held fixed.
+func TestBatchNormEvalBackwardFD(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const n, c, hw, eps = 2, 3, 4, 1e-5
+	x, dy := normSlice(rng, n*c*hw, 1), normSlice(rng, n*c*hw, 1)
+	mean, variance := []float64{0.3, -0.2, 1}, []float64{0.5, 2, 1.5}
+	gamma, beta := []float64{0.7, 1.3, -0.4}, []float64{0.1, -0.2, 0.3}
+	loss := func() float64 {
+		y := make([]float64, len(x))
+		BatchNormApply(y, x, n, c, hw, mean, variance, gamma, beta, eps)
+		return dot(y, dy)
+	}
+	dx, dg, db := make([]float64, len(x)), make([]float64, c), make([]float64, c)
+	BatchNormBackward(dx, dg, db, x, dy, n, c, hw, mean, variance, gamma, eps, false)
+	const h = 1e-6
+	for name, pair := range map[string][2][]float64{"x": {x, dx}, "gamma": {gamma, dg}, "beta": {beta, db}} {
+		v, grad := pair[0], pair[1]
+		for i := range v {
+			o := v[i]
+			v[i] = o + h
+			lp := loss()
+			v[i] = o - h
+			lm := loss()
+			v[i] = o
+			if num := (lp - lm) / (2 * h); math.Abs(num-grad[i]) > 1e-6*(1+math.Abs(num)) {
+				t.Errorf("%s[%d]: analytic %v, numeric %v", name, i, grad[i], num)
+			}
+		}
+	}
+}

@@ -401,3 +401,70 @@ func lnBackward[T kernel.Float](out *tensor.Dense, which int, ds []*tensor.Dense
 		kernel.LayerNormBackward(nil, nil, o, data[T](x), data[T](dy), rows, d, w, eps)
 	}
 }
+
+// Buffers returns the running statistics as PyTorch stores them in a state_dict: running_mean and running_var
+// as (C) tensors of dtype dt (float32 or float64; torch keeps them in the parameters' dtype) and
+// num_batches_tracked as an int64 scalar tensor. The tensors are copies.
+func (bn *BatchNorm2d) Buffers(dt tensor.Dtype) (runningMean, runningVar, numBatchesTracked *tensor.Dense, err error) {
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, nil, nil, fmt.Errorf("op %s: buffers of dtype %v: %w (want float32 or float64)", bn.name(), dt, ErrDtype)
+	}
+	mean, variance, nb := bn.RunningStats()
+	conv := func(v []float64) *tensor.Dense {
+		if dt == tensor.Float64 {
+			return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(v))
+		}
+		f := make([]float32, len(v))
+		for i, x := range v {
+			f[i] = float32(x)
+		}
+		return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(f))
+	}
+	return conv(mean), conv(variance), tensor.New(tensor.FromScalar(nb)), nil
+}
+
+// SetBuffers restores the running statistics from state_dict tensors (as Buffers returns them):
+// running_mean and running_var of shape (C) in float32 or float64, num_batches_tracked an int64 scalar (or a
+// one-element int64 tensor). Errors name the buffer and what was wrong; nothing changes on error.
+func (bn *BatchNorm2d) SetBuffers(runningMean, runningVar, numBatchesTracked *tensor.Dense) error {
+	vals := make([][]float64, 2)
+	for i, b := range []struct {
+		name string
+		t    *tensor.Dense
+	}{{BufferRunningMean, runningMean}, {BufferRunningVar, runningVar}} {
+		if b.t == nil || !b.t.Shape().Eq(tensor.Shape{bn.c}) {
+			var s tensor.Shape
+			if b.t != nil {
+				s = b.t.Shape()
+			}
+			return fmt.Errorf("op %s: %s has shape %v, want (%d)", bn.name(), b.name, s, bn.c)
+		}
+		switch d := b.t.Data().(type) {
+		case []float32:
+			vals[i] = make([]float64, len(d))
+			for j, v := range d {
+				vals[i][j] = float64(v)
+			}
+		case []float64:
+			vals[i] = append([]float64(nil), d...)
+		default:
+			return fmt.Errorf("op %s: %s has dtype %v: %w (want float32 or float64)", bn.name(), b.name, b.t.Dtype(), ErrDtype)
+		}
+	}
+	if numBatchesTracked == nil {
+		return fmt.Errorf("op %s: %s is missing", bn.name(), BufferNumBatchesTracked)
+	}
+	var nb int64
+	switch d := numBatchesTracked.Data().(type) {
+	case int64:
+		nb = d
+	case []int64:
+		if len(d) != 1 {
+			return fmt.Errorf("op %s: %s has %d values, want 1", bn.name(), BufferNumBatchesTracked, len(d))
+		}
+		nb = d[0]
+	default:
+		return fmt.Errorf("op %s: %s has dtype %v: %w (want int64)", bn.name(), BufferNumBatchesTracked, numBatchesTracked.Dtype(), ErrDtype)
+	}
+	return bn.SetRunningStats(vals[0], vals[1], nb)
+}

@@ -207,3 +207,39 @@ func TestLayerNormGradFD(t *testing.T) {
 		return mustNode(t)(LayerNorm(in[0], nil, nil, 1e-5))
 	}, float64Inputs(fx("x")), fdTol)
 }
+
+func TestBatchNorm2dBuffersRoundTrip(t *testing.T) {
+	bn, _ := NewBatchNorm2d(2, BatchNormConfig{})
+	if err := bn.SetRunningStats([]float64{0.5, -1}, []float64{2, 0.25}, 7); err != nil {
+		t.Fatal(err)
+	}
+	m, v, nb, err := bn.Buffers(tensor.Float32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Float32s(); got[0] != 0.5 || got[1] != -1 {
+		t.Errorf("running_mean = %v", got)
+	}
+	if got := nb.Data().(int64); got != 7 {
+		t.Errorf("num_batches_tracked = %v, want 7", got)
+	}
+	other, _ := NewBatchNorm2d(2, BatchNormConfig{})
+	if err := other.SetBuffers(m, v, nb); err != nil {
+		t.Fatal(err)
+	}
+	mean, variance, n := other.RunningStats()
+	if mean[1] != -1 || variance[0] != 2 || variance[1] != 0.25 || n != 7 {
+		t.Errorf("round trip gave %v %v %d", mean, variance, n)
+	}
+	bad := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}))
+	if err := other.SetBuffers(bad, v, nb); err == nil || !strings.Contains(err.Error(), "running_mean has shape (3), want (2)") {
+		t.Errorf("SetBuffers with 3 means: %v", err)
+	}
+	f := tensor.New(tensor.FromScalar(1.5))
+	if err := other.SetBuffers(m, v, f); err == nil || !strings.Contains(err.Error(), "num_batches_tracked has dtype") {
+		t.Errorf("SetBuffers with a float num_batches_tracked: %v", err)
+	}
+	if _, _, _, err := bn.Buffers(tensor.Int); err == nil {
+		t.Error("Buffers(int) succeeded")
+	}
+}

@@ -12,8 +12,9 @@ import (
 
 // Softmax returns softmax(x) over the last axis of x (..., D); use it for the α of a mixed op and for
 // attention scores. Unlike gorgonia's SoftMax/LogSoftMax pair, Softmax and LogSoftmax hash differently, so both
-// can be taken of one node. The backward pass recomputes the softmax from x, so it never reads a register that
-// a later in-place op may have overwritten.
+// can be taken of one node. The backward pass reads the op's output y (dx = y·(dy − Σ dy·y), or
+// dy − exp(y)·Σ dy for the log form), so it costs no exp for softmax; gorgonia's register allocator keeps y
+// live until that backward op has run, so an in-place op downstream cannot clobber it (tested).
 func Softmax(x *G.Node) (*G.Node, error) { return softmax(x, false) }
 
 // LogSoftmax returns log_softmax(x) over the last axis of x (..., D).
@@ -40,29 +41,26 @@ func softmax(x *G.Node, log bool) (*G.Node, error) {
 			func() { kernel.Softmax(data[float64](y), data[float64](ds[0]), rows, d, log) })
 		return y, nil
 	}
-	o.symDiff = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	o.symDiff = func(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 		b := &funcOp{name: describe(kind+"Grad", x.Dims()), arity: 2, typ: fnType(tx, tx, tx), shape: sameShape}
 		b.do = func(vs []G.Value) (G.Value, error) {
 			ds, dt, err := denseArgs(b.name, vs)
 			if err != nil {
 				return nil, err
 			}
+			if !ds[0].Shape().Eq(ds[1].Shape()) {
+				return nil, shapeErrorf(b.name, "output %v and gradient %v differ", ds[0].Shape(), ds[1].Shape())
+			}
 			rows, d := leading(ds[0].Shape())
 			dx := newLike(dt, ds[0].Shape()...)
-			byDtype(dt, func() { softmaxGrad[float32](dx, ds[0], ds[1], rows, d, log) },
-				func() { softmaxGrad[float64](dx, ds[0], ds[1], rows, d, log) })
+			byDtype(dt, func() { kernel.SoftmaxBackward(data[float32](dx), data[float32](ds[0]), data[float32](ds[1]), rows, d, log) },
+				func() { kernel.SoftmaxBackward(data[float64](dx), data[float64](ds[0]), data[float64](ds[1]), rows, d, log) })
 			return dx, nil
 		}
-		dx, err := apply(b, in[0], grad)
+		dx, err := apply(b, out, grad)
 		return G.Nodes{dx}, err
 	}
 	return apply(o, x)
-}
-
-func softmaxGrad[T kernel.Float](dx, x, dy *tensor.Dense, rows, d int, log bool) {
-	y := make([]T, rows*d)
-	kernel.Softmax(y, data[T](x), rows, d, log)
-	kernel.SoftmaxBackward(data[T](dx), y, data[T](dy), rows, d, log)
 }
 
 // CrossEntropy returns the mean over the batch of torch's CrossEntropyLoss(label_smoothing=smoothing) for

@@ -154,3 +154,19 @@ func TestMaskedMSEErrors(t *testing.T) {
 		t.Errorf("all-zero mask: %v", err)
 	}
 }
+
+// The softmax backward reads the forward output; downstream built-in ops that may work in place (scalar
+// multiply, elementwise add, square) must not clobber it before the backward runs.
+func TestSoftmaxOutputSurvivesInPlaceConsumers(t *testing.T) {
+	x := float64Inputs(opsFixture(t, "loss", "softmax", "x"))[0]
+	for name, fn := range map[string]func(*G.Node) (*G.Node, error){"softmax": Softmax, "log_softmax": LogSoftmax} {
+		t.Run(name, func(t *testing.T) {
+			numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
+				y := mustNode(t)(fn(in[0]))
+				a := mustNode(t)(G.Mul(y, G.NewConstant(3.0)))
+				b := mustNode(t)(G.Square(y))
+				return mustNode(t)(G.Add(a, b))
+			}, []*tensor.Dense{x}, fdTol)
+		})
+	}
+}

@@ -372,7 +372,7 @@ func LayerNorm(x, weight, bias *G.Node, eps float64) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		db, err := apply(mk(2), in[0], grad)
+		db, err := columnSums(grad, d) // dbias = Σ_rows dy needs no statistics
 		return G.Nodes{dx, dw, db}, err
 	}
 	return apply(o, inputs...)
@@ -395,10 +395,8 @@ func lnBackward[T kernel.Float](out *tensor.Dense, which int, ds []*tensor.Dense
 	switch which {
 	case 0:
 		kernel.LayerNormBackward(o, nil, nil, data[T](x), data[T](dy), rows, d, w, eps)
-	case 1:
-		kernel.LayerNormBackward(nil, o, nil, data[T](x), data[T](dy), rows, d, w, eps)
 	default:
-		kernel.LayerNormBackward(nil, nil, o, data[T](x), data[T](dy), rows, d, w, eps)
+		kernel.LayerNormBackward(nil, o, nil, data[T](x), data[T](dy), rows, d, w, eps)
 	}
 }
 

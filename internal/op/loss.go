@@ -53,8 +53,12 @@ func softmax(x *G.Node, log bool) (*G.Node, error) {
 			}
 			rows, d := leading(ds[0].Shape())
 			dx := newLike(dt, ds[0].Shape()...)
-			byDtype(dt, func() { kernel.SoftmaxBackward(data[float32](dx), data[float32](ds[0]), data[float32](ds[1]), rows, d, log) },
-				func() { kernel.SoftmaxBackward(data[float64](dx), data[float64](ds[0]), data[float64](ds[1]), rows, d, log) })
+			byDtype(dt, func() {
+				kernel.SoftmaxBackward(data[float32](dx), data[float32](ds[0]), data[float32](ds[1]), rows, d, log)
+			},
+				func() {
+					kernel.SoftmaxBackward(data[float64](dx), data[float64](ds[0]), data[float64](ds[1]), rows, d, log)
+				})
 			return dx, nil
 		}
 		dx, err := apply(b, out, grad)

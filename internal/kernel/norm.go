@@ -132,16 +132,14 @@ func BatchNormBackward[T Float](dx, dgamma, dbeta []T, x, dy []T, n, c, hw int, 
 				}
 				continue
 			}
-			// dx = k·dy − k·mean(dy) − k·x̂·mean(dy·x̂), with x̂ = (x − mu)·rstd, folded into dx = a·dy + b·x + c0.
-			a := k
-			bx := -k * sdyx / m * rstd
-			c0 := -k*sdy/m - bx*mu
-			at, bt, ct := T(a), T(bx), T(c0)
+			// dx = k·dy − k·mean(dy) − k·x̂·mean(dy·x̂), with x̂ = (x − mu)·rstd, as a·dy + b·(x − mu) + c0; x − mu
+			// is formed first so that a large mean cannot cancel in float32.
+			at, bt, ct, mt := T(k), T(-k*sdyx/m*rstd), T(-k*sdy/m), T(mu)
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				d, xs := dx[off:off+hw], x[off:off+hw]
 				for j, v := range dy[off : off+hw] {
-					d[j] = at*v + bt*xs[j] + ct
+					d[j] = at*v + bt*(xs[j]-mt) + ct
 				}
 			}
 		}
@@ -151,7 +149,7 @@ func BatchNormBackward[T Float](dx, dgamma, dbeta []T, x, dy []T, n, c, hw int, 
 // LayerNorm normalises each row of x, laid out as (rows, d), over its d entries:
 // dst = (x − mean)/sqrt(var + eps)·weight + bias, with the biased variance. weight and bias (length d) may be
 // nil. When mean and rstd (length rows) are non-nil, the row means and reciprocal standard deviations are
-// stored there.
+// stored there. Statistics are accumulated in float64; the per-element arithmetic is in T.
 func LayerNorm[T Float](dst, x []T, rows, d int, weight, bias []T, eps float64, mean, rstd []float64) {
 	ParallelFor(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
@@ -160,33 +158,46 @@ func LayerNorm[T Float](dst, x []T, rows, d int, weight, bias []T, eps float64, 
 			if mean != nil {
 				mean[r], rstd[r] = mu, rs
 			}
-			for j, v := range xs {
-				y := (float64(v) - mu) * rs
-				if weight != nil {
-					y *= float64(weight[j])
+			a, c := T(rs), T(-mu*rs)
+			switch {
+			case weight != nil && bias != nil:
+				w, b := weight[:len(xs)], bias[:len(xs)]
+				for j, v := range xs {
+					ys[j] = (v*a+c)*w[j] + b[j]
+				}
+			case weight != nil:
+				w := weight[:len(xs)]
+				for j, v := range xs {
+					ys[j] = (v*a + c) * w[j]
+				}
+			default:
+				for j, v := range xs {
+					ys[j] = v*a + c
 				}
 				if bias != nil {
-					y += float64(bias[j])
+					b := bias[:len(xs)]
+					for j := range ys {
+						ys[j] += b[j]
+					}
 				}
-				ys[j] = T(y)
 			}
 		}
 	})
 }
 
-// rowStats returns the mean and 1/sqrt(var+eps) of xs (biased variance, two passes).
+// rowStats returns the mean and 1/sqrt(var+eps) of xs (biased variance), in one float64 pass around the
+// shift xs[0] (see channelSums).
 func rowStats[T Float](xs []T, eps float64) (float64, float64) {
-	var s float64
+	k := float64(xs[0])
+	var s, q float64
 	for _, v := range xs {
-		s += float64(v)
-	}
-	mu := s / float64(len(xs))
-	var q float64
-	for _, v := range xs {
-		e := float64(v) - mu
+		e := float64(v) - k
+		s += e
 		q += e * e
 	}
-	return mu, 1 / math.Sqrt(q/float64(len(xs))+eps)
+	n := float64(len(xs))
+	ds := s / n
+	return k + ds, 1 / math.Sqrt(max(q/n-ds*ds, 0)+eps)
 }
 
 // LayerNormBackward computes the gradients of LayerNorm for x laid out as (rows, d), given dy. It recomputes
@@ -196,26 +207,30 @@ func rowStats[T Float](xs []T, eps float64) (float64, float64) {
 func LayerNormBackward[T Float](dx, dweight, dbias []T, x, dy []T, rows, d int, weight []T, eps float64) {
 	if dx != nil {
 		ParallelFor(rows, func(lo, hi int) {
+			g := make([]T, d)
 			for r := lo; r < hi; r++ {
 				xs, gs, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
 				mu, rs := rowStats(xs, eps)
-				var sg, sgx float64
-				for j, v := range gs {
-					g := float64(v)
-					if weight != nil {
-						g *= float64(weight[j])
+				copy(g, gs)
+				if weight != nil {
+					w := weight[:len(g)]
+					for j := range g {
+						g[j] *= w[j]
 					}
-					sg += g
-					sgx += g * (float64(xs[j]) - mu) * rs
 				}
-				mg, mgx := sg/float64(d), sgx/float64(d)
-				for j, v := range gs {
-					g := float64(v)
-					if weight != nil {
-						g *= float64(weight[j])
-					}
-					xh := (float64(xs[j]) - mu) * rs
-					out[j] = T(rs * (g - mg - xh*mgx))
+				// Σ g and Σ g·(x − mu), in float64.
+				var sg, sgx float64
+				for j, v := range g {
+					sg += float64(v)
+					sgx += float64(v) * (float64(xs[j]) - mu)
+				}
+				n := float64(d)
+				// dx = rs·g − rs·Σg/n − rs³·(x − mu)·Σg(x−mu)/n = a·g + b·(x − mu) + c; x − mu is formed first
+				// so that a large mean cannot cancel in float32.
+				at, bt, ct, mt := T(rs), T(-rs*rs*rs*sgx/n), T(-rs*sg/n), T(mu)
+				xr := xs[:len(g)]
+				for j, v := range g {
+					out[j] = at*v + bt*(xr[j]-mt) + ct
 				}
 			}
 		})

@@ -146,8 +146,8 @@ func columnSums(g *G.Node, d int) (*G.Node, error) {
 
 // Term is one operand of a WeightedSum: the tensor X weighted by entry Index of the weight vector.
 type Term struct {
-	Index int
-	X     *G.Node
+	Index int     // the term's entry in the weight vector (the candidate op's position in the space's op list)
+	X     *G.Node // the candidate op's output
 }
 
 // WeightedSum returns Σ_j w[terms[j].Index]·terms[j].X, the fused sum of a DARTS mixed op: w (K) holds the

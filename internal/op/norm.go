@@ -295,6 +295,9 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 // 1e-5; the NAR transformer uses 1e-6), then applies the affine weight and bias (D). weight and bias may both be
 // nil for no affine transform (elementwise_affine=False).
 func LayerNorm(x, weight, bias *G.Node, eps float64) (*G.Node, error) {
+	if x.Dims() < 1 || x.Shape()[x.Dims()-1] < 1 {
+		return nil, shapeErrorf("LayerNorm", "x has shape %v, want (..., D) with D >= 1", x.Shape())
+	}
 	d := x.Shape()[x.Dims()-1]
 	affine := weight != nil
 	name := describe("LayerNorm", x.Dims(), d, eps, affine)

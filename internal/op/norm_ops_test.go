@@ -243,3 +243,19 @@ func TestBatchNorm2dBuffersRoundTrip(t *testing.T) {
 		t.Error("Buffers(int) succeeded")
 	}
 }
+
+func TestLayerNormErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 4))
+	w := G.NewVector(g, tensor.Float32, G.WithShape(3))
+	if _, err := LayerNorm(x, w, w, 1e-6); err == nil || !strings.Contains(err.Error(), "want (4)") {
+		t.Errorf("LayerNorm with a (3) weight on (2,4): %v", err)
+	}
+	if _, err := LayerNorm(x, w, nil, 1e-6); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Errorf("LayerNorm with weight but no bias: %v", err)
+	}
+	s := G.NewScalar(g, tensor.Float32)
+	if _, err := LayerNorm(s, nil, nil, 1e-6); err == nil {
+		t.Error("LayerNorm of a scalar succeeded")
+	}
+}

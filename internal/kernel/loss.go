@@ -192,3 +192,60 @@ func MaskedMSE[T Float](pred, target, mask []T, rows, d int, msum float64, dpred
 	}
 	return s / msum
 }
+
+// RankLoss returns the pairwise logistic ranking loss of NAR (from ReNAS; algorithms.md B.3) for scores s and
+// targets y of length n ≥ 2: mean over ordered pairs i ≠ j of log(1 + exp(−(s_i − s_j)·sign(y_i − y_j))), with
+// the normaliser n(n−1); pairs with equal targets contribute log 2 and no gradient. When ds is non-nil it
+// writes the gradient w.r.t. s scaled by g. The softplus is evaluated stably for large margins.
+func RankLoss[T Float](s, y []T, ds []T, g float64) float64 {
+	n := len(s)
+	norm := float64(n * (n - 1))
+	losses := make([]float64, n)
+	ParallelFor(n, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var l, gi float64
+			for j := 0; j < n; j++ {
+				if j == i {
+					continue
+				}
+				sg := sign(float64(y[i]) - float64(y[j]))
+				// Pairs (i, j) and (j, i) have the same z = −(s_i − s_j)·sign(y_i − y_j); row i sums the pairs
+				// (i, j) for the loss, and both pairs' derivatives w.r.t. s_i: dz/ds_i = −sign in each.
+				z := -(float64(s[i]) - float64(s[j])) * sg
+				l += softplus(z)
+				gi += -2 * sg * sigmoid(z)
+			}
+			losses[i] = l
+			if ds != nil {
+				ds[i] = T(g * gi / norm)
+			}
+		}
+	})
+	var sum float64
+	for _, l := range losses {
+		sum += l
+	}
+	return sum / norm
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+// softplus returns log(1 + e^z) without overflow.
+func softplus(z float64) float64 { return math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z))) }
+
+// sigmoid returns 1/(1 + e^−z) without overflow.
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}

@@ -278,3 +278,48 @@ func mmse[T kernel.Float](ds []*tensor.Dense, rows, d int, msum float64, out *te
 	}
 	return kernel.MaskedMSE(data[T](ds[0]), data[T](ds[1]), data[T](ds[2]), rows, d, msum, dp, dt, g)
 }
+
+// RankLoss returns NAR's pairwise ranking loss (ReNAS's, algorithms.md B.3) for the predicted scores (B) and
+// the true accuracies targets (B), B ≥ 2: mean over ordered pairs i ≠ j of
+// log(1 + exp(−(s_i − s_j)·sign(y_i − y_j))). No gradient flows to targets.
+func RankLoss(scores, targets *G.Node) (*G.Node, error) {
+	name := describe("RankLoss")
+	if scores.Dims() != 1 || !targets.Shape().Eq(scores.Shape()) || scores.Shape()[0] < 2 {
+		return nil, shapeErrorf(name, "scores %v, targets %v: want both (B) with B >= 2", scores.Shape(), targets.Shape())
+	}
+	o := &funcOp{name: name, arity: 2, typ: fnType(t1, t1, tA), shape: scalarShape, diffWRT: []bool{true, false}}
+	run := func(bname string, vs []G.Value, grad bool, g float64) (G.Value, error) {
+		ds, dt, err := denseArgs(bname, vs)
+		if err != nil {
+			return nil, err
+		}
+		if ds[0].Dims() != 1 || !ds[1].Shape().Eq(ds[0].Shape()) || ds[0].Shape()[0] < 2 {
+			return nil, shapeErrorf(bname, "scores %v, targets %v: want both (B) with B >= 2", ds[0].Shape(), ds[1].Shape())
+		}
+		var out *tensor.Dense
+		if grad {
+			out = newLike(dt, ds[0].Shape()...)
+		}
+		var loss float64
+		byDtype(dt, func() { loss = kernel.RankLoss(data[float32](ds[0]), data[float32](ds[1]), sliceOrNil[float32](out), g) },
+			func() { loss = kernel.RankLoss(data[float64](ds[0]), data[float64](ds[1]), sliceOrNil[float64](out), g) })
+		if grad {
+			return out, nil
+		}
+		return newScalar(dt, loss), nil
+	}
+	o.do = func(in []G.Value) (G.Value, error) { return run(name, in, false, 0) }
+	o.symDiff = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		b := &funcOp{name: describe("RankLossGrad"), arity: 3, typ: fnType(t1, t1, tA, t1), shape: shapeOfInput(0)}
+		b.do = func(vs []G.Value) (G.Value, error) {
+			g, err := scalarValue(b.name, vs[2])
+			if err != nil {
+				return nil, err
+			}
+			return run(b.name, vs[:2], true, g)
+		}
+		ds, err := apply(b, in[0], in[1], grad)
+		return G.Nodes{ds, nil}, err
+	}
+	return apply(o, scores, targets)
+}

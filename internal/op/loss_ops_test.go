@@ -170,3 +170,21 @@ func TestSoftmaxOutputSurvivesInPlaceConsumers(t *testing.T) {
 		})
 	}
 }
+
+// From testdata/gen_loss.py: NAR's RankLoss on 7 scores with one tie among the targets.
+func TestRankLossGolden(t *testing.T) {
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", "rank", n) }
+	y, grads := goldenRun(t, []*tensor.Dense{fx("s"), fx("y")}, nil, []int{0},
+		func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return RankLoss(in[0], in[1]) })
+	numtest.AllClose(t, y, fx("loss").Float32s(), goldenAtol, goldenRtol)
+	numtest.AllClose(t, grads[0], fx("ds").Float32s(), goldenAtol, goldenRtol)
+	target := fx("y")
+	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
+		return mustNode(t)(RankLoss(in[0], G.NewConstant(float64Inputs(target)[0])))
+	}, float64Inputs(fx("s")), fdTol)
+	g := G.NewGraph()
+	one := G.NewVector(g, tensor.Float32, G.WithShape(1))
+	if _, err := RankLoss(one, one); err == nil || !strings.Contains(err.Error(), "B >= 2") {
+		t.Errorf("RankLoss of one score: %v", err)
+	}
+}

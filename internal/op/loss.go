@@ -301,8 +301,12 @@ func RankLoss(scores, targets *G.Node) (*G.Node, error) {
 			out = newLike(dt, ds[0].Shape()...)
 		}
 		var loss float64
-		f32 := func() { loss = kernel.RankLoss(data[float32](ds[0]), data[float32](ds[1]), sliceOrNil[float32](out), g) }
-		f64 := func() { loss = kernel.RankLoss(data[float64](ds[0]), data[float64](ds[1]), sliceOrNil[float64](out), g) }
+		f32 := func() {
+			loss = kernel.RankLoss(data[float32](ds[0]), data[float32](ds[1]), sliceOrNil[float32](out), g)
+		}
+		f64 := func() {
+			loss = kernel.RankLoss(data[float64](ds[0]), data[float64](ds[1]), sliceOrNil[float64](out), g)
+		}
 		byDtype(dt, f32, f64)
 		if grad {
 			return out, nil

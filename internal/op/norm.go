@@ -32,8 +32,9 @@ type BatchNormConfig struct {
 // running mean and the running (unbiased) variance with the momentum; in evaluation it normalises with the
 // running statistics. Every instance has a unique id, so two layers on the same input never merge.
 //
-// The mode is switched by SetTraining (a TapeMachine calls it when built; gorgonia.EvalMode() gives
-// evaluation). The running statistics are kept in float64 and are read and restored through RunningStats and
+// The mode is switched by SetTraining. Building a TapeMachine also sets it, for every layer in the graph
+// (training, or evaluation with gorgonia.EvalMode()); when a training and an evaluation machine share one
+// graph, the last one built wins, so call SetTraining before running the other. The running statistics are kept in float64 and are read and restored through RunningStats and
 // SetRunningStats for checkpoints (the buffers named BufferRunningMean, BufferRunningVar and
 // BufferNumBatchesTracked in a PyTorch state_dict).
 //

@@ -9,10 +9,7 @@ func Softmax[T Float](dst, x []T, rows, d int, log bool) {
 	ParallelFor(rows, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xs, ys := x[r*d:(r+1)*d], dst[r*d:(r+1)*d]
-			mx := math.Inf(-1)
-			for _, v := range xs {
-				mx = math.Max(mx, float64(v))
-			}
+			mx := float64(rowMax(xs))
 			var s float64
 			if log {
 				for _, v := range xs {
@@ -39,10 +36,7 @@ func Softmax[T Float](dst, x []T, rows, d int, log bool) {
 
 // logSumExp returns the maximum m of xs and log Σ exp(x − m), so that logsumexp(xs) = m + the second value.
 func logSumExp[T Float](xs []T) (float64, float64) {
-	mx := math.Inf(-1)
-	for _, v := range xs {
-		mx = math.Max(mx, float64(v))
-	}
+	mx := float64(rowMax(xs))
 	var s float64
 	for _, v := range xs {
 		s += math.Exp(float64(v) - mx)
@@ -248,4 +242,16 @@ func sigmoid(z float64) float64 {
 	}
 	e := math.Exp(z)
 	return e / (1 + e)
+}
+
+// rowMax returns the largest element of xs (−Inf for an empty row). A plain comparison, not math.Max: NaNs
+// need no special care here because they reach every output through the exp sum anyway.
+func rowMax[T Float](xs []T) T {
+	mx := T(math.Inf(-1))
+	for _, v := range xs {
+		if v > mx {
+			mx = v
+		}
+	}
+	return mx
 }

@@ -3,6 +3,8 @@ package kernel
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 // The benchmark sizes are the DARTS mixed edge of the engine issue: (N, C, H, W) = (32, 16, 16, 16), fp32.
@@ -38,9 +40,10 @@ func BenchmarkConvFwdBwd(b *testing.B) {
 			dx := make([]float32, len(x))
 			dw := make([]float32, len(w))
 			b.ReportAllocs()
+			defer numtest.ReportCPU(b, numtest.CPUTime())
 			for b.Loop() {
 				Conv2dForward(g, x, w, nil, y)
-				Conv2dBackwardData(g, w, dy, dx)
+				Conv2dBackwardData(g, x, w, dy, dx)
 				Conv2dBackwardFilter(g, x, dy, dw)
 			}
 		})
@@ -56,6 +59,7 @@ func BenchmarkPoolFwdBwd(b *testing.B) {
 	dx := make([]float32, len(x))
 	b.Run("max3x3", func(b *testing.B) {
 		b.ReportAllocs()
+		defer numtest.ReportCPU(b, numtest.CPUTime())
 		for b.Loop() {
 			MaxPool2dForward(g, x, y)
 			MaxPool2dBackward(g, x, y, dy, dx)
@@ -63,6 +67,7 @@ func BenchmarkPoolFwdBwd(b *testing.B) {
 	})
 	b.Run("avg3x3_excl", func(b *testing.B) {
 		b.ReportAllocs()
+		defer numtest.ReportCPU(b, numtest.CPUTime())
 		for b.Loop() {
 			AvgPool2dForward(g, false, x, y)
 			AvgPool2dBackward(g, false, dy, dx)

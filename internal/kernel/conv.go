@@ -25,6 +25,18 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 	if bias != nil {
 		checkLen("conv bias", len(bias), g.K)
 	}
+	if g.Depthwise() && g.stride1() {
+		depthwiseForwardWide(g, x, w, bias, y) // fuses the ReLU into its padding copy
+		return
+	}
+	if g.wideDense() {
+		convForwardWide(g, x, w, bias, y)
+		return
+	}
+	if g.ReLU {
+		x = reluCopy(x)
+		g.ReLU = false
+	}
 	if g.Depthwise() {
 		depthwiseForward(g, x, w, bias, y)
 		return
@@ -61,12 +73,27 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 }
 
 // Conv2dBackwardData computes dx = ∂(sum(y ⊙ dy))/∂x for y = conv2d(x, w) with geometry g, i.e. the
-// transposed convolution of dy with w. dy is (N, K, OutH, OutW); dx, (N, C, H, W), is overwritten.
-func Conv2dBackwardData[T Float](g ConvGeom, w, dy, dx []T) {
+// transposed convolution of dy with w. dy is (N, K, OutH, OutW); dx, (N, C, H, W), is overwritten. x is read
+// only when g.ReLU is set (for the mask) and may be nil otherwise.
+func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("conv weight", len(w), g.WeightLen())
 	checkLen("conv output gradient", len(dy), g.N*g.K*oh*ow)
 	checkLen("conv input gradient", len(dx), g.N*g.C*g.H*g.W)
+	if g.ReLU {
+		checkLen("conv input", len(x), len(dx))
+	}
+	if g.Depthwise() && g.stride1() {
+		depthwiseBackwardDataWide(g, x, w, dy, dx) // fuses the mask into its unpadding copy
+		return
+	}
+	if g.wideDense() {
+		convBackwardDataWide(g, x, w, dy, dx)
+		return
+	}
+	if g.ReLU {
+		defer reluMask(x, dx)
+	}
 	if g.Depthwise() {
 		depthwiseBackwardData(g, w, dy, dx)
 		return
@@ -102,6 +129,18 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 	checkLen("conv input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("conv output gradient", len(dy), g.N*g.K*oh*ow)
 	checkLen("conv weight gradient", len(dw), g.WeightLen())
+	if g.Depthwise() && g.stride1() {
+		depthwiseBackwardFilterWide(g, x, dy, dw)
+		return
+	}
+	if g.wideDense() {
+		convBackwardFilterWide(g, x, dy, dw)
+		return
+	}
+	if g.ReLU {
+		x = reluCopy(x)
+		g.ReLU = false
+	}
 	if g.Depthwise() {
 		depthwiseBackwardFilter(g, x, dy, dw)
 		return
@@ -132,15 +171,7 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 			}
 		}
 	})
-	ParallelFor(len(dw), func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			var s T
-			for b := 0; b < nb; b++ {
-				s += partial[b*len(dw)+i]
-			}
-			dw[i] = s
-		}
-	})
+	sumPartials(nb, partial, dw)
 }
 
 // ConvBiasGrad computes db[k] = Σ_{n,i} dy[n, k, i] for dy of shape (n, k, hw); db is overwritten.
@@ -244,6 +275,28 @@ func AddChannelBias[T Float](n, hw int, bias, y []T) {
 			row := y[p*hw : (p+1)*hw]
 			for i := range row {
 				row[i] += b
+			}
+		}
+	})
+}
+
+// reluCopy returns max(x, 0) in a new slice (NaN stays NaN, as torch.relu).
+func reluCopy[T Float](x []T) []T {
+	r := make([]T, len(x))
+	ParallelFor((len(x)+4095)/4096, func(lo, hi int) {
+		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
+			r[i] = max(x[i], 0)
+		}
+	})
+	return r
+}
+
+// reluMask zeroes dx where x <= 0, the gradient of torch.relu (threshold_backward).
+func reluMask[T Float](x, dx []T) {
+	ParallelFor((len(x)+4095)/4096, func(lo, hi int) {
+		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
+			if x[i] <= 0 {
+				dx[i] = 0
 			}
 		}
 	})

@@ -3,10 +3,6 @@ package kernel
 // depthwiseForward is Conv2dForward for Groups == C == K: each (n, c) plane is convolved with its own
 // KH×KW filter by direct loops (no im2col), in parallel over the N·C planes.
 func depthwiseForward[T Float](g ConvGeom, x, w, bias, y []T) {
-	if g.stride1() {
-		depthwiseForwardWide(g, x, w, bias, y)
-		return
-	}
 	oh, ow := g.OutH(), g.OutW()
 	hw, l, kk := g.H*g.W, oh*ow, g.KH*g.KW
 	ParallelFor(g.N*g.C, func(lo, hi int) {
@@ -56,10 +52,6 @@ func depthwiseForward[T Float](g ConvGeom, x, w, bias, y []T) {
 // depthwiseBackwardData scatters dy back through each plane's filter, in parallel over the N·C planes (each
 // plane of dx has one writer).
 func depthwiseBackwardData[T Float](g ConvGeom, w, dy, dx []T) {
-	if g.stride1() {
-		depthwiseBackwardDataWide(g, w, dy, dx)
-		return
-	}
 	oh, ow := g.OutH(), g.OutW()
 	hw, l, kk := g.H*g.W, oh*ow, g.KH*g.KW
 	ParallelFor(g.N*g.C, func(lo, hi int) {
@@ -103,10 +95,6 @@ func depthwiseBackwardData[T Float](g ConvGeom, w, dy, dx []T) {
 // depthwiseBackwardFilter computes each channel's filter gradient Σ_n Σ_(oh,ow) dy·x, in parallel over
 // channels (each channel's KH·KW gradients have one writer, and samples are summed in order).
 func depthwiseBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
-	if g.stride1() {
-		depthwiseBackwardFilterWide(g, x, dy, dw)
-		return
-	}
 	oh, ow := g.OutH(), g.OutW()
 	hw, l, kk := g.H*g.W, oh*ow, g.KH*g.KW
 	ParallelFor(g.C, func(lo, hi int) {
@@ -168,7 +156,7 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
 			c := p % g.C
-			padPlane(wg, x[p*hw:(p+1)*hw], xp)
+			padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
 			var b T
 			if bias != nil {
 				b = bias[c]
@@ -187,7 +175,7 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 
 // depthwiseBackwardDataWide is depthwiseBackwardData for stride 1: one SIMD axpy per tap scatters the wide
 // output gradient into the padded input gradient.
-func depthwiseBackwardDataWide[T Float](g ConvGeom, w, dy, dx []T) {
+func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
 	hw, l, kk := g.H*g.W, wg.oh*wg.ow, g.KH*g.KW
@@ -202,7 +190,11 @@ func depthwiseBackwardDataWide[T Float](g ConvGeom, w, dy, dx []T) {
 			for t, off := range wg.offs {
 				vo.axpy(wg.l, wc[t], dyw, 1, dxp[off:off+wg.l], 1)
 			}
-			unpadPlane(wg, dxp, dx[p*hw:(p+1)*hw])
+			if g.ReLU {
+				unpadPlaneMasked(wg, dxp, x[p*hw:(p+1)*hw], dx[p*hw:(p+1)*hw])
+			} else {
+				unpadPlane(wg, dxp, dx[p*hw:(p+1)*hw])
+			}
 		}
 	})
 }
@@ -221,7 +213,7 @@ func depthwiseBackwardFilterWide[T Float](g ConvGeom, x, dy, dw []T) {
 			clear(dwc)
 			for n := 0; n < g.N; n++ {
 				p := n*g.C + c
-				padPlane(wg, x[p*hw:(p+1)*hw], xp)
+				padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
 				widenPlane(wg, dy[p*l:(p+1)*l], dyw)
 				for t, off := range wg.offs {
 					dwc[t] += vo.dot(wg.l, dyw, 1, xp[off:off+wg.l], 1)

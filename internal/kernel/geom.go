@@ -13,6 +13,9 @@ type ConvGeom struct {
 	PH, PW     int // padding
 	DH, DW     int // dilation
 	Groups     int
+	// ReLU fuses a ReLU before the convolution: the input is max(x, 0), and the input gradient is masked
+	// where x <= 0, as DARTS' ReLU → conv blocks compute it (torch's threshold_backward).
+	ReLU bool
 }
 
 // OutH is the output height: ⌊(H + 2·PH − DH·(KH−1) − 1) / SH⌋ + 1, as torch.nn.Conv2d.

@@ -54,6 +54,10 @@ func MaxPool2dForward[T Float](g PoolGeom, x, y []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("maxpool input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("maxpool output", len(y), g.N*g.C*oh*ow)
+	if g.stride1() {
+		maxPoolForwardWide(g, x, y)
+		return
+	}
 	hw, l := g.H*g.W, oh*ow
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -86,6 +90,10 @@ func MaxPool2dBackward[T Float](g PoolGeom, x, y, dy, dx []T) {
 	checkLen("maxpool output", len(y), g.N*g.C*oh*ow)
 	checkLen("maxpool output gradient", len(dy), g.N*g.C*oh*ow)
 	checkLen("maxpool input gradient", len(dx), len(x))
+	if g.stride1() {
+		maxPoolBackwardWide(g, x, y, dy, dx)
+		return
+	}
 	hw, l := g.H*g.W, oh*ow
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -141,6 +149,10 @@ func AvgPool2dForward[T Float](g PoolGeom, countIncludePad bool, x, y []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("avgpool input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("avgpool output", len(y), g.N*g.C*oh*ow)
+	if g.stride1() {
+		avgPoolForwardWide(g, countIncludePad, x, y)
+		return
+	}
 	hw, l := g.H*g.W, oh*ow
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		for p := lo; p < hi; p++ {
@@ -168,6 +180,10 @@ func AvgPool2dBackward[T Float](g PoolGeom, countIncludePad bool, dy, dx []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("avgpool output gradient", len(dy), g.N*g.C*oh*ow)
 	checkLen("avgpool input gradient", len(dx), g.N*g.C*g.H*g.W)
+	if g.stride1() {
+		avgPoolBackwardWide(g, countIncludePad, dy, dx)
+		return
+	}
 	hw, l := g.H*g.W, oh*ow
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		for p := lo; p < hi; p++ {

@@ -30,11 +30,20 @@ func newWideGeom(h, w, ph, pw, oh, ow, kh, kw, dh, dw int) wideGeom {
 	return g
 }
 
-
-// padPlane copies plane x (h×w) into the interior of xp; the border of xp is left as it is.
-func padPlane[T Float](g wideGeom, x, xp []T) {
+// padPlane copies plane x (h×w), or max(x, 0) with relu, into the interior of xp; the border of xp is left
+// as it is.
+func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 	for r := 0; r < g.h; r++ {
-		copy(xp[(r+g.ph)*g.wp+g.pw:(r+g.ph)*g.wp+g.pw+g.w], x[r*g.w:(r+1)*g.w])
+		dst := xp[(r+g.ph)*g.wp+g.pw : (r+g.ph)*g.wp+g.pw+g.w]
+		src := x[r*g.w : (r+1)*g.w]
+		if !relu {
+			copy(dst, src)
+			continue
+		}
+		src = src[:len(dst)]
+		for i := range dst {
+			dst[i] = max(src[i], 0)
+		}
 	}
 }
 
@@ -57,5 +66,22 @@ func widenPlane[T Float](g wideGeom, dy, dyw []T) {
 func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
 	for r := 0; r < g.h; r++ {
 		copy(dx[r*g.w:(r+1)*g.w], dxp[(r+g.ph)*g.wp+g.pw:(r+g.ph)*g.wp+g.pw+g.w])
+	}
+}
+
+// unpadPlaneMasked is unpadPlane followed by the ReLU gradient mask: dx is zero where x <= 0.
+func unpadPlaneMasked[T Float](g wideGeom, dxp, x, dx []T) {
+	for r := 0; r < g.h; r++ {
+		src := dxp[(r+g.ph)*g.wp+g.pw : (r+g.ph)*g.wp+g.pw+g.w]
+		xr := x[r*g.w : (r+1)*g.w]
+		dr := dx[r*g.w : (r+1)*g.w]
+		src, xr = src[:len(dr)], xr[:len(dr)]
+		for i := range dr {
+			v := src[i]
+			if xr[i] <= 0 {
+				v = 0
+			}
+			dr[i] = v
+		}
 	}
 }

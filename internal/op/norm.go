@@ -122,8 +122,8 @@ func (bn *BatchNorm2d) name() string {
 }
 
 // Apply normalises x (N, C, H, W). weight and bias are (C) vectors when the layer is affine and must be nil
-// otherwise. Applying one layer to several inputs shares its running statistics, as calling a torch module
-// twice does.
+// otherwise. Applying one layer several times (to one input or to several) shares its running statistics and
+// updates them once per application and step, as calling a torch module twice does.
 func (bn *BatchNorm2d) Apply(x, weight, bias *G.Node) (*G.Node, error) {
 	name := bn.name()
 	if x.Dims() != 4 {
@@ -144,7 +144,10 @@ func (bn *BatchNorm2d) Apply(x, weight, bias *G.Node) (*G.Node, error) {
 		}
 		inputs = append(inputs, weight, bias)
 	}
-	o := &funcOp{name: name, arity: len(inputs), shape: sameShape, training: bn.SetTraining}
+	// Each application is its own node (like a torch module called twice, it updates the running statistics
+	// once per call), so the name carries an application id next to the layer's.
+	o := &funcOp{name: describe("BatchNorm2d", bn.id, nextID(), bn.c, bn.cfg.Eps, bn.cfg.Momentum, bn.cfg.Affine),
+		arity: len(inputs), shape: sameShape, training: bn.SetTraining}
 	if bn.cfg.Affine {
 		o.typ = fnType(t4, t1, t1, t4)
 		o.diffWRT = []bool{true, true, true}

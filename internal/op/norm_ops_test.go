@@ -259,3 +259,22 @@ func TestLayerNormErrors(t *testing.T) {
 		t.Error("LayerNorm of a scalar succeeded")
 	}
 }
+
+// One layer applied twice to one input gives two nodes and two running-stat updates per step, as torch.
+func TestBatchNorm2dAppliedTwice(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 1, 1, 2), G.WithValue(tensor.New(tensor.WithShape(2, 1, 1, 2), tensor.WithBacking([]float64{1, 2, 3, 6}))))
+	bn, _ := NewBatchNorm2d(1, BatchNormConfig{})
+	a, b := mustNode(t)(bn.Apply(x, nil, nil)), mustNode(t)(bn.Apply(x, nil, nil))
+	if a == b {
+		t.Fatal("two applications of one layer merged")
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, nb := bn.RunningStats(); nb != 2 {
+		t.Errorf("num_batches_tracked = %d after one step with two applications, want 2", nb)
+	}
+}

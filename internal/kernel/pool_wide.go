@@ -2,12 +2,12 @@ package kernel
 
 import "math"
 
-// Stride-1 pooling on the wide layout of wide.go: every tap is one pass over the whole padded plane.
+// Pooling on the wide layout of wide.go: every tap is one pass over a whole (phase) plane.
 
 func (g PoolGeom) stride1() bool { return g.SH == 1 && g.SW == 1 }
 
 func (g PoolGeom) wide() wideGeom {
-	return newWideGeom(g.H, g.W, g.PH, g.PW, g.OutH(), g.OutW(), g.KH, g.KW, 1, 1)
+	return newWideGeom(g.H, g.W, g.PH, g.PW, g.SH, g.SW, g.OutH(), g.OutW(), g.KH, g.KW, 1, 1)
 }
 
 // avgDivisors returns the divisor of each output row and column: the window counts along each axis, whose
@@ -98,12 +98,30 @@ func maxPoolForwardWide[T Float](g PoolGeom, x, y []T) {
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
 		fillNegInf(xp) // the border stays −∞: padding is never selected
+		// With stride 1, max is separable: first over each row window (hm, over the whole padded plane),
+		// then over the column of row maxima. KW−1 + KH−1 passes instead of KH·KW−1; max is associative and
+		// NaN-propagating, so the value is the same as the full window scan.
+		hp := wg.plen - (g.KW - 1)
+		hm := make([]T, hp)
 		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
-			fillNegInf(yw)
-			for _, off := range wg.offs {
-				maxInto(yw, xp[off:off+wg.l])
+			if !g.stride1() {
+				// Strided: one pass per tap over the phase planes.
+				fillNegInf(yw)
+				for _, off := range wg.offs {
+					maxInto(yw, xp[off:off+wg.l])
+				}
+				cropPlane(wg, yw, y[p*l:(p+1)*l])
+				continue
+			}
+			copy(hm, xp[:hp])
+			for kw := 1; kw < g.KW; kw++ {
+				maxInto(hm, xp[kw:kw+hp])
+			}
+			copy(yw, hm[:wg.l])
+			for kh := 1; kh < g.KH; kh++ {
+				maxInto(yw, hm[kh*wg.wp:kh*wg.wp+wg.l])
 			}
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}
@@ -160,7 +178,7 @@ func maxPoolSelect[T Float](g PoolGeom, xp []T, wg wideGeom, i, j int, m T) int 
 	idx := -1
 	for a := h0; a < h1; a++ {
 		for b := w0; b < w1; b++ {
-			k := (a+g.PH)*wg.wp + b + g.PW
+			k := wg.at(a+g.PH, b+g.PW)
 			v := xp[k]
 			if m != m {
 				if v != v {

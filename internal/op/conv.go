@@ -37,6 +37,7 @@ func (p ConvParams) norm() ConvParams {
 	return p
 }
 
+// String renders the parameters compactly; ops use it in their names and hashes.
 func (p ConvParams) String() string {
 	return fmt.Sprintf("s%dx%d,p%dx%d,d%dx%d,g%d,relu%v", p.Stride[0], p.Stride[1], p.Padding[0], p.Padding[1],
 		p.Dilation[0], p.Dilation[1], p.Groups, p.ReLU)
@@ -65,8 +66,9 @@ func (p ConvParams) geom(name string, xs, ws tensor.Shape) (kernel.ConvGeom, err
 }
 
 // Conv2d returns the node conv2d(x, w) + b, as torch.nn.functional.conv2d(x, w, b, stride, padding,
-// dilation, groups), or conv2d(relu(x), w) + b with p.ReLU. x is (N, C, H, W), w is (K, C/groups, KH, KW) and b, which may be nil, is (K). Depthwise
-// convolutions (groups = C = K) run direct loops; the others run im2col + GEMM.
+// dilation, groups), or conv2d(relu(x), w) + b with p.ReLU. x is (N, C, H, W), w is (K, C/groups, KH, KW)
+// and b, which may be nil, is (K). Depthwise convolutions (groups = C = K) and stride-1 ones run on padded
+// planes, one SIMD pass per tap; strided dense ones run im2col + GEMM.
 func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	op := conv2dOp{p: p.norm(), bias: b != nil}
 	if _, err := op.InferShape(x.Shape(), w.Shape(), biasShape(b)); err != nil {

@@ -47,6 +47,26 @@ func (cs children) SetTraining(training bool) {
 	}
 }
 
+// MultAdds sums the multiply-adds of the children that count them.
+func (cs children) MultAdds() int64 {
+	var n int64
+	for _, c := range cs {
+		if m, ok := c.(MultAdder); ok {
+			n += m.MultAdds()
+		}
+	}
+	return n
+}
+
+// MultAdder is a block that reports the multiply-adds of one sample through
+// its last built forward pass. nasx counts convolutions and linear layers
+// only (the DARTS/NAS convention: BN, activations, pools and additions are
+// not counted): a convolution costs Cout·Hout·Wout·(Cin/groups)·K·K, a linear
+// layer in·out. A block that was never applied reports 0.
+type MultAdder interface {
+	MultAdds() int64
+}
+
 // register adds each child's parameters under its prefix to p.
 func register(p *Params, prefixes []string, cs []Block) error {
 	for i, c := range cs {
@@ -71,6 +91,7 @@ type Conv2d struct {
 	Weight, Bias *G.Node // Bias is nil without bias
 	P            op.ConvParams
 	params       Params
+	macs         int64 // multiply-adds per sample of the latest Forward
 }
 
 var _ Block = (*Conv2d)(nil)
@@ -111,8 +132,13 @@ func (c *Conv2d) Forward(x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c.Weight.Name(), err)
 	}
+	ws, ys := c.Weight.Shape(), y.Shape()
+	c.macs = int64(ws[0]) * int64(ys[2]*ys[3]) * int64(ws[1]*ws[2]*ws[3])
 	return y, nil
 }
+
+// MultAdds returns Cout·Hout·Wout·(Cin/groups)·K·K for the latest Forward.
+func (c *Conv2d) MultAdds() int64 { return c.macs }
 
 // Learnables returns the weight and the bias (if any).
 func (c *Conv2d) Learnables() G.Nodes { return c.params.Learnables() }
@@ -210,6 +236,12 @@ func (l *Linear) Forward(x *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("%s: %w", l.Weight.Name(), err)
 	}
 	return y, nil
+}
+
+// MultAdds returns in·out.
+func (l *Linear) MultAdds() int64 {
+	s := l.Weight.Shape()
+	return int64(s[0] * s[1])
 }
 
 // Learnables returns the weight and the bias.

@@ -256,10 +256,10 @@ type epochRun struct {
 	shape   [4]int
 	metrics EpochMetrics
 
-	model          evalModel
-	x, y           *G.Node
-	lossV, logitsV G.Value
-	params         []optim.Param[float32]
+	model           evalModel
+	x, y            *G.Node
+	lossV, logitsV  G.Value
+	params          []optim.Param[float32]
 	trainVM, evalVM G.VM
 }
 

@@ -99,3 +99,26 @@ func FuzzLoadEval(f *testing.F) {
 		}
 	})
 }
+
+// TestPresets loads every preset in presets/ over the defaults of its space and dataset and validates it.
+// alpha_darts_imagenet.json is algorithms.md A.3 (α-DARTS train_imagenet_dist.py): lr 0.5, batch 1024,
+// linear decay with a 5-epoch warm-up, label smoothing 0.1, no drop-path.
+func TestPresets(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("presets", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no presets (%v)", err)
+	}
+	for _, p := range files {
+		peek, err := LoadEval(p, Eval{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadEval(p, DefaultEval(peek.Space, peek.Dataset))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+}

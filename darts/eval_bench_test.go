@@ -66,4 +66,3 @@ func BenchmarkEvalTrainStep(b *testing.B) {
 	}
 	numtest.ReportCPU(b, start)
 }
-

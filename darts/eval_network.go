@@ -159,10 +159,7 @@ func (c *evalCell) forward(s0, s1 *G.Node, dropPath bool) (*G.Node, error) {
 		}
 		out[i] = states[k]
 	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return G.Concat(1, out...)
+	return nn.ChannelConcat(out...)
 }
 
 // auxHead is AuxiliaryHeadCIFAR / AuxiliaryHeadImageNet: ReLU → AvgPool 5

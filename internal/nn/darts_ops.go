@@ -213,9 +213,9 @@ func (b *FactorizedReduce) Forward(x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	xs, err := G.Slice(x, nil, nil, G.S(1, s[2]), G.S(1, s[3]))
+	xs, err := Crop2d(x, 1, 1)
 	if err != nil {
-		return nil, fmt.Errorf("%s: slice: %w", b.Conv2.Weight.Name(), err)
+		return nil, fmt.Errorf("%s: %w", b.Conv2.Weight.Name(), err)
 	}
 	y2, err := b.Conv2.Forward(xs)
 	if err != nil {
@@ -224,7 +224,7 @@ func (b *FactorizedReduce) Forward(x *G.Node) (*G.Node, error) {
 	if !slices.Equal(y1.Shape(), y2.Shape()) {
 		return nil, fmt.Errorf("%s: halves of shapes %v and %v (odd input size %v?)", b.Conv1.Weight.Name(), y1.Shape(), y2.Shape(), s)
 	}
-	y, err := G.Concat(1, y1, y2)
+	y, err := ChannelConcat(y1, y2)
 	if err != nil {
 		return nil, fmt.Errorf("%s: concat: %w", b.Conv1.Weight.Name(), err)
 	}

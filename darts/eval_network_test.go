@@ -254,3 +254,44 @@ func TestEvalNetworkTorchParity(t *testing.T) {
 		})
 	}
 }
+
+// TestAuxHeadFiniteDifferences checks dL/dx through both auxiliary heads in float64 (their weights are too
+// large for a torch fixture: the 2×2 conv to 768 channels alone has 393,216; their shapes and parameter
+// counts are checked against torch in TestEvalNetworkCounts).
+func TestAuxHeadFiniteDifferences(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 20 s of finite differences on a busy machine")
+	}
+	for _, imagenet := range []bool{false, true} {
+		size := 8 // CIFAR: the head expects 8×8 (pool 5 stride 3 → 2×2); ImageNet: 7×7 (pool 5 stride 2 → 2×2)
+		if imagenet {
+			size = 7
+		}
+		x := tensor.New(tensor.WithShape(2, 1, size, size), tensor.WithBacking(randSlice(2*size*size, 8)))
+		numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
+			h, err := newAuxHead(g, tensor.Float64, 1, 4, imagenet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range h.childBlocks {
+				if err := b.Init(rand.New(rand.NewPCG(1, 2))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			y, err := h.forward(in[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return y
+		}, []*tensor.Dense{x}, 1e-6)
+	}
+}
+
+func randSlice(n int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	return v
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/numtest"
+	"github.com/nasx/nasx/internal/op"
 	"github.com/nasx/nasx/searchspace"
 )
 
@@ -294,4 +295,35 @@ func randSlice(n int, seed uint64) []float64 {
 		v[i] = rng.NormFloat64()
 	}
 	return v
+}
+
+// TestAuxConvAsGEMM checks that the auxiliary head's 2×2 convolution computed as one GEMM equals the
+// convolution op (fused ReLU), forward and backward, in float64.
+func TestAuxConvAsGEMM(t *testing.T) {
+	x := tensor.New(tensor.WithShape(3, 128, 2, 2), tensor.WithBacking(randSlice(3*128*4, 9)))
+	w := tensor.New(tensor.WithShape(768, 128, 2, 2), tensor.WithBacking(randSlice(768*128*4, 10)))
+	r := tensor.New(tensor.WithShape(3, 768, 1, 1), tensor.WithBacking(randSlice(3*768, 11)))
+	run := func(gemm bool) (*tensor.Dense, []*tensor.Dense) {
+		return numtest.ForwardBackward(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
+			h := &auxHead{conv2: &nn.Conv2d{Weight: in[1], P: op.ConvParams{ReLU: true, Groups: 1}}}
+			var y *G.Node
+			var err error
+			if gemm {
+				y, err = h.conv2Forward(in[0])
+			} else {
+				y, err = h.conv2.Forward(in[0])
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			return y
+		}, []*tensor.Dense{x, w}, r)
+	}
+	y1, g1 := run(true)
+	y2, g2 := run(false)
+	// Both are float64 sums of 512 products in different orders: 1e-12 relative.
+	numtest.AllClose(t, y1.Float64s(), y2.Float64s(), 1e-12, 1e-12)
+	for i := range g1 {
+		numtest.AllClose(t, g1[i].Float64s(), g2[i].Float64s(), 1e-12, 1e-12)
+	}
 }

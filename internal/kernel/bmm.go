@@ -1,0 +1,68 @@
+package kernel
+
+// MatMulDims describes one row-major matrix product C (m×n) = op(A)·op(B), where op transposes when the flag
+// is set: A is stored (m×k), or (k×m) with TransA; B is stored (k×n), or (n×k) with TransB.
+type MatMulDims struct {
+	M, N, K        int
+	TransA, TransB bool
+}
+
+// BatchedMatMul writes dst[b] = alpha·op(a[b])·op(b[b]) + beta·dst[b] for batch matrices stored one after the
+// other (a: batch×m×k, b: batch×k×n, dst: batch×m×n, up to the transpositions of dims). Each product is one
+// BLAS GEMM (blas32/blas64, so the implementation registered with blas32.Use/blas64.Use is used); the batch is
+// spread over the cores. With beta = 0 the old contents of dst are ignored.
+func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, beta T) {
+	sa, sb, sc := dims.M*dims.K, dims.K*dims.N, dims.M*dims.N
+	one := func(i int) {
+		bmmGemm(dims, alpha, a[i*sa:(i+1)*sa], b[i*sb:(i+1)*sb], beta, dst[i*sc:(i+1)*sc])
+	}
+	if batch == 1 {
+		one(0) // a single large GEMM: gonum parallelises inside
+		return
+	}
+	ParallelFor(batch, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			one(i)
+		}
+	})
+}
+
+// bmmGemm runs one row-major GEMM of a batch through gemm (the swappable blas32/blas64 implementation).
+func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T) {
+	lda, ldb := dims.K, dims.N // stored A is m×k, stored B is k×n
+	if dims.TransA {
+		lda = dims.M
+	}
+	if dims.TransB {
+		ldb = dims.K
+	}
+	gemm(dims.TransA, dims.TransB, dims.M, dims.N, dims.K, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(dims.N, 1))
+}
+
+// ColumnSums writes dst[j] = Σ_r x[r, j] for x laid out as (rows, d); the bias gradient of Linear.
+// Sums are accumulated in float64.
+func ColumnSums[T Float](dst, x []T, rows, d int) {
+	ParallelFor(d, func(lo, hi int) {
+		acc := make([]float64, hi-lo)
+		for r := 0; r < rows; r++ {
+			for j, v := range x[r*d+lo : r*d+hi] {
+				acc[j] += float64(v)
+			}
+		}
+		for j, s := range acc {
+			dst[lo+j] = T(s)
+		}
+	})
+}
+
+// AddRowVector adds v (length d) to every row of x laid out as (rows, d), in place; the bias of Linear.
+func AddRowVector[T Float](x, v []T, rows, d int) {
+	ParallelFor(rows, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			row := x[r*d : (r+1)*d]
+			for j, b := range v {
+				row[j] += b
+			}
+		}
+	})
+}

@@ -1,0 +1,250 @@
+package kernel
+
+import "fmt"
+
+// filterBlocks is the fixed number of sample blocks whose partial filter gradients Conv2dBackwardFilter sums.
+// It does not depend on GOMAXPROCS, so the summation order, and hence the float result, is the same on every
+// machine.
+const filterBlocks = 8
+
+func checkLen(what string, got, want int) {
+	if got != want {
+		panic(fmt.Sprintf("kernel: %s has %d elements, want %d", what, got, want))
+	}
+}
+
+// Conv2dForward computes y = conv2d(x, w) + bias for the geometry g (torch.nn.functional.conv2d). x is
+// (N, C, H, W), w is (K, C/Groups, KH, KW), bias is (K) or nil, and y, (N, K, OutH, OutW), is overwritten.
+// Depthwise geometries run direct loops parallel over N×C; the rest run im2col + GEMM per sample and group,
+// parallel over N (1×1 stride-1 convolutions skip im2col).
+func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("conv input", len(x), g.N*g.C*g.H*g.W)
+	checkLen("conv weight", len(w), g.WeightLen())
+	checkLen("conv output", len(y), g.N*g.K*oh*ow)
+	if bias != nil {
+		checkLen("conv bias", len(bias), g.K)
+	}
+	if g.Depthwise() {
+		depthwiseForward(g, x, w, bias, y)
+		return
+	}
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	ckk, l := cg*g.KH*g.KW, oh*ow
+	ParallelFor(g.N, func(lo, hi int) {
+		var col []T
+		if !g.Pointwise() {
+			col = make([]T, ckk*l)
+		}
+		for n := lo; n < hi; n++ {
+			for gr := 0; gr < g.Groups; gr++ {
+				xg := x[(n*g.C+gr*cg)*g.H*g.W : (n*g.C+(gr+1)*cg)*g.H*g.W]
+				yg := y[(n*g.K+gr*kg)*l : (n*g.K+(gr+1)*kg)*l]
+				b := xg
+				if col != nil {
+					im2col(g, cg, xg, col)
+					b = col
+				}
+				gemm(false, false, kg, l, ckk, 1, w[gr*kg*ckk:(gr+1)*kg*ckk], ckk, b, l, 0, yg, l)
+			}
+			if bias != nil {
+				yn := y[n*g.K*l : (n+1)*g.K*l]
+				for k, bv := range bias {
+					row := yn[k*l : (k+1)*l]
+					for i := range row {
+						row[i] += bv
+					}
+				}
+			}
+		}
+	})
+}
+
+// Conv2dBackwardData computes dx = ∂(sum(y ⊙ dy))/∂x for y = conv2d(x, w) with geometry g, i.e. the
+// transposed convolution of dy with w. dy is (N, K, OutH, OutW); dx, (N, C, H, W), is overwritten.
+func Conv2dBackwardData[T Float](g ConvGeom, w, dy, dx []T) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("conv weight", len(w), g.WeightLen())
+	checkLen("conv output gradient", len(dy), g.N*g.K*oh*ow)
+	checkLen("conv input gradient", len(dx), g.N*g.C*g.H*g.W)
+	if g.Depthwise() {
+		depthwiseBackwardData(g, w, dy, dx)
+		return
+	}
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	ckk, l := cg*g.KH*g.KW, oh*ow
+	ParallelFor(g.N, func(lo, hi int) {
+		var col []T
+		if !g.Pointwise() {
+			col = make([]T, ckk*l)
+		}
+		for n := lo; n < hi; n++ {
+			for gr := 0; gr < g.Groups; gr++ {
+				dxg := dx[(n*g.C+gr*cg)*g.H*g.W : (n*g.C+(gr+1)*cg)*g.H*g.W]
+				dyg := dy[(n*g.K+gr*kg)*l : (n*g.K+(gr+1)*kg)*l]
+				wg := w[gr*kg*ckk : (gr+1)*kg*ckk]
+				if col == nil {
+					gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, dxg, l)
+					continue
+				}
+				gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, col, l)
+				col2im(g, cg, col, dxg)
+			}
+		}
+	})
+}
+
+// Conv2dBackwardFilter computes dw = ∂(sum(y ⊙ dy))/∂w for y = conv2d(x, w) with geometry g. x is
+// (N, C, H, W), dy is (N, K, OutH, OutW); dw, (K, C/Groups, KH, KW), is overwritten. The sum over samples
+// runs in a fixed order, so the result does not depend on the number of cores.
+func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
+	oh, ow := g.OutH(), g.OutW()
+	checkLen("conv input", len(x), g.N*g.C*g.H*g.W)
+	checkLen("conv output gradient", len(dy), g.N*g.K*oh*ow)
+	checkLen("conv weight gradient", len(dw), g.WeightLen())
+	if g.Depthwise() {
+		depthwiseBackwardFilter(g, x, dy, dw)
+		return
+	}
+	cg, kg := g.C/g.Groups, g.K/g.Groups
+	ckk, l := cg*g.KH*g.KW, oh*ow
+	nb := min(filterBlocks, g.N)
+	partial := make([]T, nb*len(dw))
+	ParallelFor(nb, func(blo, bhi int) {
+		var col []T
+		if !g.Pointwise() {
+			col = make([]T, ckk*l)
+		}
+		for b := blo; b < bhi; b++ {
+			acc := partial[b*len(dw) : (b+1)*len(dw)]
+			for n := b * g.N / nb; n < (b+1)*g.N/nb; n++ {
+				for gr := 0; gr < g.Groups; gr++ {
+					xg := x[(n*g.C+gr*cg)*g.H*g.W : (n*g.C+(gr+1)*cg)*g.H*g.W]
+					dyg := dy[(n*g.K+gr*kg)*l : (n*g.K+(gr+1)*kg)*l]
+					src := xg
+					if col != nil {
+						im2col(g, cg, xg, col)
+						src = col
+					}
+					// acc_g (kg × ckk) += dy_g (kg × l) · srcᵀ (l × ckk)
+					gemm(false, true, kg, ckk, l, 1, dyg, l, src, l, 1, acc[gr*kg*ckk:(gr+1)*kg*ckk], ckk)
+				}
+			}
+		}
+	})
+	ParallelFor(len(dw), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var s T
+			for b := 0; b < nb; b++ {
+				s += partial[b*len(dw)+i]
+			}
+			dw[i] = s
+		}
+	})
+}
+
+// ConvBiasGrad computes db[k] = Σ_{n,i} dy[n, k, i] for dy of shape (n, k, hw); db is overwritten.
+func ConvBiasGrad[T Float](n, k, hw int, dy, db []T) {
+	checkLen("bias output gradient", len(dy), n*k*hw)
+	checkLen("bias gradient", len(db), k)
+	ParallelFor(k, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var s T
+			for i := 0; i < n; i++ {
+				for _, v := range dy[(i*k+c)*hw : (i*k+c+1)*hw] {
+					s += v
+				}
+			}
+			db[c] = s
+		}
+	})
+}
+
+// im2col writes the (cg·KH·KW) × (OutH·OutW) patch matrix of one sample's group of cg channels, x of shape
+// (cg, H, W), into col. Row (c, kh, kw) holds x[c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW] over (oh, ow),
+// with zeros where that falls into the padding.
+func im2col[T Float](g ConvGeom, cg int, x, col []T) {
+	oh, ow := g.OutH(), g.OutW()
+	l := oh * ow
+	r := 0
+	for c := 0; c < cg; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for kh := 0; kh < g.KH; kh++ {
+			offH := kh*g.DH - g.PH
+			hlo, hhi := validRange(oh, g.SH, offH, g.H)
+			for kw := 0; kw < g.KW; kw++ {
+				offW := kw*g.DW - g.PW
+				wlo, whi := validRange(ow, g.SW, offW, g.W)
+				row := col[r*l : (r+1)*l]
+				r++
+				clear(row[:hlo*ow])
+				clear(row[hhi*ow:])
+				for o := hlo; o < hhi; o++ {
+					xrow := xc[(o*g.SH+offH)*g.W : (o*g.SH+offH+1)*g.W]
+					dst := row[o*ow : (o+1)*ow]
+					clear(dst[:wlo])
+					clear(dst[whi:])
+					if g.SW == 1 {
+						copy(dst[wlo:whi], xrow[wlo+offW:whi+offW])
+						continue
+					}
+					for q := wlo; q < whi; q++ {
+						dst[q] = xrow[q*g.SW+offW]
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im is the adjoint of im2col: it overwrites x (cg, H, W) with the sum of the patch-matrix entries of col
+// that im2col would have read from each position.
+func col2im[T Float](g ConvGeom, cg int, col, x []T) {
+	oh, ow := g.OutH(), g.OutW()
+	l := oh * ow
+	clear(x)
+	r := 0
+	for c := 0; c < cg; c++ {
+		xc := x[c*g.H*g.W : (c+1)*g.H*g.W]
+		for kh := 0; kh < g.KH; kh++ {
+			offH := kh*g.DH - g.PH
+			hlo, hhi := validRange(oh, g.SH, offH, g.H)
+			for kw := 0; kw < g.KW; kw++ {
+				offW := kw*g.DW - g.PW
+				wlo, whi := validRange(ow, g.SW, offW, g.W)
+				row := col[r*l : (r+1)*l]
+				r++
+				for o := hlo; o < hhi; o++ {
+					xrow := xc[(o*g.SH+offH)*g.W : (o*g.SH+offH+1)*g.W]
+					src := row[o*ow : (o+1)*ow]
+					if g.SW == 1 {
+						d := xrow[wlo+offW : whi+offW]
+						s := src[wlo:whi]
+						for i := range d {
+							d[i] += s[i]
+						}
+						continue
+					}
+					for q := wlo; q < whi; q++ {
+						xrow[q*g.SW+offW] += src[q]
+					}
+				}
+			}
+		}
+	}
+}
+
+// AddChannelBias adds bias[c] to every element of channel c of y, shaped (n, len(bias), hw).
+func AddChannelBias[T Float](n, hw int, bias, y []T) {
+	k := len(bias)
+	checkLen("biased tensor", len(y), n*k*hw)
+	ParallelFor(n*k, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			b := bias[p%k]
+			row := y[p*hw : (p+1)*hw]
+			for i := range row {
+				row[i] += b
+			}
+		}
+	})
+}

@@ -1,0 +1,44 @@
+package kernel
+
+import "gonum.org/v1/gonum/blas/gonum"
+
+// vecOps are the level-1 vector operations of one element type, bound once per kernel call so that hot loops
+// make no per-call type switches. They run gonum's native implementation (SIMD assembly on amd64), not the
+// swappable blas32/blas64 one: a cgo BLAS call costs more than these short vectors.
+type vecOps[T Float] struct {
+	// axpy computes y[i·incY] += alpha·x[i·incX] for i < n.
+	axpy func(n int, alpha T, x []T, incX int, y []T, incY int)
+	// dot returns Σ x[i·incX]·y[i·incY] for i < n.
+	dot func(n int, x []T, incX int, y []T, incY int) T
+}
+
+var (
+	vec32 = vecOps[float32]{
+		axpy: func(n int, a float32, x []float32, incX int, y []float32, incY int) {
+			gonum.Implementation{}.Saxpy(n, a, x, incX, y, incY)
+		},
+		dot: func(n int, x []float32, incX int, y []float32, incY int) float32 {
+			return gonum.Implementation{}.Sdot(n, x, incX, y, incY)
+		},
+	}
+	vec64 = vecOps[float64]{
+		axpy: func(n int, a float64, x []float64, incX int, y []float64, incY int) {
+			gonum.Implementation{}.Daxpy(n, a, x, incX, y, incY)
+		},
+		dot: func(n int, x []float64, incX int, y []float64, incY int) float64 {
+			return gonum.Implementation{}.Ddot(n, x, incX, y, incY)
+		},
+	}
+)
+
+// vecFor returns the vector operations for T, which must be exactly float32 or float64.
+func vecFor[T Float]() vecOps[T] {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return any(vec32).(vecOps[T])
+	case float64:
+		return any(vec64).(vecOps[T])
+	}
+	panic("kernel: vector operations need float32 or float64")
+}

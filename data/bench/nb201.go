@@ -144,6 +144,15 @@ func newNB201(n int) *NB201 {
 	return t
 }
 
+// reserve sets the capacity of t's arrays to n records.
+func (t *NB201) reserve(n int) {
+	t.arch = make([]uint8, 0, n*6)
+	t.acc = make([]float64, 0, n*6)
+	t.latency = make([]float64, 0, n*3)
+	t.total = make([]int64, 0, n*6)
+	t.edge = make([]uint32, 0, n*nb201EdgeStride)
+}
+
 // grow extends t by one zeroed record.
 func (t *NB201) grow() {
 	t.n++
@@ -242,6 +251,9 @@ const maxCost = math.MaxUint32
 func decodeNB201(r io.Reader) (*NB201, error) {
 	s := newScanner(r)
 	t := &NB201{}
+	// Reserve room for the full benchmark: appending record by record would
+	// copy the 17 MB edge array ~20 times.
+	t.reserve(searchspace.NB201SpaceSize)
 	if err := s.expect('{'); err != nil {
 		return nil, fmt.Errorf("want a JSON object keyed by index (NAR's nasbench201 file): %w", err)
 	}

@@ -79,6 +79,15 @@ func (s *scanner) errorf(format string, args ...any) error {
 
 // peek skips white space and returns the next byte without consuming it.
 func (s *scanner) peek() (byte, error) {
+	if s.pos < s.end {
+		if c := s.buf[s.pos]; c > ' ' {
+			return c, nil
+		}
+	}
+	return s.peekSlow()
+}
+
+func (s *scanner) peekSlow() (byte, error) {
 	for {
 		if !s.fill() {
 			return 0, s.errorf("unexpected end of input")
@@ -358,12 +367,28 @@ func (s *scanner) float() (float64, error) {
 
 // uint reads a number that must be an integer in [0, max].
 func (s *scanner) uint(max uint64) (uint64, error) {
+	if _, err := s.peek(); err != nil {
+		return 0, err
+	}
+	// Fast path: plain digits followed by a delimiter, all in the buffer.
+	buf, i, v := s.buf[:s.end], s.pos, uint64(0)
+	for i < len(buf) && buf[i] >= '0' && buf[i] <= '9' && v <= (max-9)/10 {
+		v = v*10 + uint64(buf[i]-'0')
+		i++
+	}
+	if i > s.pos && i < len(buf) && (buf[s.pos] != '0' || i == s.pos+1) {
+		switch buf[i] {
+		case ',', ']', '}', ' ', '\n', '\r', '\t':
+			s.pos = i
+			return v, nil
+		}
+	}
 	start := s.offset()
 	b, err := s.number()
 	if err != nil {
 		return 0, err
 	}
-	var v uint64
+	v = 0
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			// Integers written as floats ("3.0", "1e3") are accepted when exact.

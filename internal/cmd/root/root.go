@@ -5,6 +5,7 @@ import (
 
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
+	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
 
@@ -29,6 +30,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 	root.PersistentFlags().BoolVarP(&f.IOStreams.Quiet, "quiet", "q", false, "Hide progress bars")
 	root.AddCommand(
 		version.NewCmdVersion(f, nil),
+		benchcmd.NewCmdBench(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

@@ -268,11 +268,12 @@ func decodeNB201(r io.Reader) (*NB201, error) {
 			break
 		}
 		start := s.offset()
-		k, err := s.key()
+		kb, err := s.key()
 		if err != nil {
 			return nil, fmt.Errorf("after record %d: %w", len(order), err)
 		}
-		key, err := strconv.ParseUint(string(k), 10, 31)
+		k := string(kb) // kb is overwritten by the next string read
+		key, err := strconv.ParseUint(k, 10, 31)
 		if err != nil {
 			return nil, fmt.Errorf("byte offset %d: record key %q is not an index (want \"0\"..\"15624\"): %w", start, k, ErrFormat)
 		}

@@ -160,6 +160,19 @@ func (t *NB101) Lookup(key string) (int, error) {
 	return t.IndexOfHash(key)
 }
 
+// reserve sets the capacity of t's arrays to n records.
+func (t *NB101) reserve(n int) {
+	t.hash = make([]byte, 0, n*16)
+	t.nodes = make([]uint8, 0, n)
+	t.adj = make([]uint64, 0, n)
+	t.ops = make([]uint8, 0, n*nb101V)
+	t.params = make([]int64, 0, n)
+	t.stats = make([]float64, 0, n*4)
+	t.flops = make([]int64, 0, n)
+	t.vflops = make([]uint32, 0, n*nb101Stride)
+	t.vparams = make([]uint32, 0, n*nb101Stride)
+}
+
 // grow extends t by one zeroed record.
 func (t *NB101) grow() {
 	t.n++
@@ -250,9 +263,12 @@ var nb101FieldNames = []string{"module_adjacency", "module_operations", "trainab
 
 // decodeNB101 reads NAR's NB101 JSON list from r, record by record. Errors
 // name the record number (0-based) and the byte offset.
-func decodeNB101(r io.Reader) (*NB101, error) {
+// hint is the expected number of records (0 if unknown), for reserving
+// memory.
+func decodeNB101(r io.Reader, hint int) (*NB101, error) {
 	s := newScanner(r)
 	t := &NB101{}
+	t.reserve(min(max(hint, 1), NB101Size))
 	if err := s.expect('['); err != nil {
 		return nil, fmt.Errorf("want a JSON list of records (NAR's nasbench101 file): %w", err)
 	}

@@ -248,12 +248,13 @@ const maxCost = math.MaxUint32
 
 // decodeNB201 reads NAR's NB201 JSON object from r. Errors name the record
 // key and the byte offset in the (decompressed) JSON text.
-func decodeNB201(r io.Reader) (*NB201, error) {
+// hint is the expected number of records (0 if unknown): room for them is
+// reserved up front, since growing record by record would copy the 17 MB
+// edge array about 20 times.
+func decodeNB201(r io.Reader, hint int) (*NB201, error) {
 	s := newScanner(r)
 	t := &NB201{}
-	// Reserve room for the full benchmark: appending record by record would
-	// copy the 17 MB edge array ~20 times.
-	t.reserve(searchspace.NB201SpaceSize)
+	t.reserve(min(max(hint, 1), searchspace.NB201SpaceSize))
 	if err := s.expect('{'); err != nil {
 		return nil, fmt.Errorf("want a JSON object keyed by index (NAR's nasbench201 file): %w", err)
 	}

@@ -35,7 +35,7 @@ type scanner struct {
 var errSyntax = errors.New("malformed JSON")
 
 func newScanner(r io.Reader) *scanner {
-	return &scanner{src: r, buf: make([]byte, 256<<10)}
+	return &scanner{src: r, buf: make([]byte, 64<<10)}
 }
 
 // offset returns the file offset of the next unread byte.

@@ -182,7 +182,6 @@ func TestTFRecordBadCRC(t *testing.T) {
 	}
 }
 
-
 func TestNB101Errors(t *testing.T) {
 	raw, err := os.ReadFile("testdata/nb101_tiny.expected.json")
 	if err != nil {

@@ -320,7 +320,7 @@ func (t *NB101) decodeRecord(s *scanner, i int) error {
 		if err != nil {
 			return err
 		}
-		field := string(k)
+		field := intern(k, nb101Known)
 		if err := func() error {
 			switch field {
 			case "module_adjacency":
@@ -541,7 +541,7 @@ func (s *scanner) vertexCosts(dst []uint32, counts []int, buf []uint64) ([]uint6
 		if c < 0 {
 			return buf, fmt.Errorf("byte offset %d: unknown key %q (want stack0/module0 .. stack2/module2): %w", s.offset(), k, ErrFormat)
 		}
-		name := string(k)
+		name := intern(k, nb101ModuleNames)
 		if seen&(1<<c) != 0 {
 			return buf, fmt.Errorf("%q appears twice: %w", name, ErrFormat)
 		}
@@ -649,3 +649,16 @@ func readNB101Payload(r *binReader) (*NB101, error) {
 	}
 	return t, nil
 }
+
+// nb101Known and nb101ModuleNames are the strings of NAR's NB101 schema.
+var (
+	nb101Known       = internSet(nb101FieldNames)
+	nb101ModuleNames = func() map[string]string {
+		m := map[string]string{}
+		for c := 0; c < NB101Cells; c++ {
+			k := fmt.Sprintf("stack%d/module%d", c/3, c%3)
+			m[k] = k
+		}
+		return m
+	}()
+)

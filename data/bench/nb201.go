@@ -349,7 +349,7 @@ func (t *NB201) decodeRecord(s *scanner, i int) error {
 		if err != nil {
 			return err
 		}
-		field := string(k)
+		field := intern(k, nb201Known)
 		if err := func() error {
 			switch {
 			case field == "cell_adjacency":
@@ -494,7 +494,7 @@ func (s *scanner) cellCosts(dst []uint32, buf []uint64) ([]uint64, error) {
 		if slot < 0 {
 			return buf, fmt.Errorf("byte offset %d: unknown cell key %q (want cells0-4, cells6-10, cells12-16): %w", s.offset(), k, ErrFormat)
 		}
-		name := string(k)
+		name := intern(k, nb201CellNames)
 		if seen&(1<<slot) != 0 {
 			return buf, fmt.Errorf("cell %q appears twice: %w", name, ErrFormat)
 		}
@@ -540,3 +540,24 @@ func cellSlot(k []byte) int {
 	}
 	return n - n/6
 }
+
+// nb201Known and nb201CellNames are the strings of NAR's NB201 schema.
+var (
+	nb201Known = func() map[string]string {
+		m := internSet([]string{"cell_adjacency", "arch_str"})
+		for _, mm := range []map[string]int{nb201AccKeys, nb201LatencyKeys, nb201CostFields} {
+			for k := range mm {
+				m[k] = k
+			}
+		}
+		return m
+	}()
+	nb201CellNames = func() map[string]string {
+		m := map[string]string{}
+		for c := 0; c < NB201Cells; c++ {
+			k := "cells" + strconv.Itoa(c+c/5)
+			m[k] = k
+		}
+		return m
+	}()
+)

@@ -498,3 +498,24 @@ func (s *scanner) uintArray(dst []uint64, max uint64) ([]uint64, error) {
 		dst = append(dst, v)
 	}
 }
+
+// intern returns k as a string, without allocating when k is one of known's
+// keys (the field names of a schema): decoding a 15,625-record file would
+// otherwise allocate 1.4 million key strings.
+func intern(k []byte, known map[string]string) string {
+	if v, ok := known[string(k)]; ok {
+		return v
+	}
+	return string(k)
+}
+
+// internSet maps each name to itself.
+func internSet(names ...[]string) map[string]string {
+	m := map[string]string{}
+	for _, ns := range names {
+		for _, n := range ns {
+			m[n] = n
+		}
+	}
+	return m
+}

@@ -27,13 +27,21 @@ type NB201 struct {
 	acc     []float64 // n*6: [i*6 + ds*2 + metric], percent
 	latency []float64 // n*3 seconds; NaN when the file has none
 	total   []int64   // n*6: [i*6 + ds*2 + 0] flops, [... + 1] params
-	edge    []uint32  // n*3*2*15*6: [(((i*3+ds)*2+kind)*15+cell)*6+edge]; kind 0 flops, 1 params
-	byArch  []int32   // searchspace arch code (base 5) -> index, -1 when absent
+	// Per-edge costs are dictionary-coded: a cell's 6 edge costs form a row,
+	// and the file has only about 10^4 distinct rows among 1.4 million, so
+	// edgeIdx holds one row index per (arch, dataset, flops|params, cell)
+	// and rows the distinct rows (6 values each). This takes 5.6 MB instead
+	// of 34 MB, and keeps the cache small enough to load in milliseconds.
+	edgeIdx []uint32 // n*90: [((i*3+ds)*2+kind)*15+cell]; kind 0 flops, 1 params
+	rows    []uint32 // 6 values per distinct row
+	rowMap  map[[6]uint32]uint32
+	byArch  []int32 // searchspace arch code (base 5) -> index, -1 when absent
 }
 
 var _ Table = (*NB201)(nil)
 
-const nb201EdgeStride = 3 * 2 * NB201Cells * searchspace.NB201NumEdges
+// nb201RowStride is the number of edge-cost rows per architecture.
+const nb201RowStride = 3 * 2 * NB201Cells
 
 // Kind returns KindNB201.
 func (t *NB201) Kind() Kind { return KindNB201 }
@@ -77,12 +85,11 @@ func (t *NB201) Total(i int, ds Dataset) (flops, params int64) {
 // ds: for each of the 15 searched cells (cells0-4, 6-10, 12-16 in order),
 // the cost of each edge in arch-string order.
 func (t *NB201) EdgeCosts(i int, ds Dataset) (flops, params [NB201Cells][searchspace.NB201NumEdges]uint32) {
-	base := (i*3 + int(ds)) * 2 * NB201Cells * 6
+	base := (i*3 + int(ds)) * 2 * NB201Cells
 	for c := 0; c < NB201Cells; c++ {
-		for e := 0; e < 6; e++ {
-			flops[c][e] = t.edge[base+c*6+e]
-			params[c][e] = t.edge[base+NB201Cells*6+c*6+e]
-		}
+		f, p := t.edgeIdx[base+c]*6, t.edgeIdx[base+NB201Cells+c]*6
+		copy(flops[c][:], t.rows[f:f+6])
+		copy(params[c][:], t.rows[p:p+6])
 	}
 	return flops, params
 }
@@ -139,9 +146,20 @@ func newNB201(n int) *NB201 {
 		acc:     make([]float64, n*6),
 		latency: make([]float64, n*3),
 		total:   make([]int64, n*6),
-		edge:    make([]uint32, n*nb201EdgeStride),
+		edgeIdx: make([]uint32, n*nb201RowStride),
 	}
 	return t
+}
+
+// internRow returns the index of row in t.rows, adding it if new.
+func (t *NB201) internRow(row [6]uint32) uint32 {
+	if j, ok := t.rowMap[row]; ok {
+		return j
+	}
+	j := uint32(len(t.rows) / 6)
+	t.rows = append(t.rows, row[:]...)
+	t.rowMap[row] = j
+	return j
 }
 
 // reserve sets the capacity of t's arrays to n records.
@@ -150,7 +168,8 @@ func (t *NB201) reserve(n int) {
 	t.acc = make([]float64, 0, n*6)
 	t.latency = make([]float64, 0, n*3)
 	t.total = make([]int64, 0, n*6)
-	t.edge = make([]uint32, 0, n*nb201EdgeStride)
+	t.edgeIdx = make([]uint32, 0, n*nb201RowStride)
+	t.rowMap = map[[6]uint32]uint32{}
 }
 
 // grow extends t by one zeroed record.
@@ -160,7 +179,7 @@ func (t *NB201) grow() {
 	t.acc = append(t.acc, make([]float64, 6)...)
 	t.latency = append(t.latency, math.NaN(), math.NaN(), math.NaN())
 	t.total = append(t.total, make([]int64, 6)...)
-	t.edge = append(t.edge, make([]uint32, nb201EdgeStride)...)
+	t.edgeIdx = append(t.edgeIdx, make([]uint32, nb201RowStride)...)
 }
 
 // index builds byArch and checks that every arch appears once.
@@ -299,6 +318,7 @@ func decodeNB201(r io.Reader, hint int) (*NB201, error) {
 		}
 	}
 	t.reorder(order)
+	t.rowMap = nil
 	if err := t.index(); err != nil {
 		return nil, err
 	}
@@ -323,8 +343,9 @@ func (t *NB201) reorder(order []int) {
 		copy(u.acc[k*6:k*6+6], t.acc[p*6:p*6+6])
 		copy(u.latency[k*3:k*3+3], t.latency[p*3:p*3+3])
 		copy(u.total[k*6:k*6+6], t.total[p*6:p*6+6])
-		copy(u.edge[k*nb201EdgeStride:(k+1)*nb201EdgeStride], t.edge[p*nb201EdgeStride:(p+1)*nb201EdgeStride])
+		copy(u.edgeIdx[k*nb201RowStride:(k+1)*nb201RowStride], t.edgeIdx[p*nb201RowStride:(p+1)*nb201RowStride])
 	}
+	u.rows = t.rows
 	*t = *u
 }
 
@@ -399,9 +420,16 @@ func (t *NB201) decodeRecord(s *scanner, i int) error {
 					t.total[i*6+ds*2+which] = int64(v)
 					return nil
 				default:
-					base := ((i*3+ds)*2 + which - 2) * NB201Cells * 6
-					buf, err = s.cellCosts(t.edge[base:base+NB201Cells*6], buf)
-					return err
+					var vals [NB201Cells * 6]uint32
+					buf, err = s.cellCosts(vals[:], buf)
+					if err != nil {
+						return err
+					}
+					base := ((i*3+ds)*2 + which - 2) * NB201Cells
+					for c := 0; c < NB201Cells; c++ {
+						t.edgeIdx[base+c] = t.internRow([6]uint32(vals[c*6 : c*6+6]))
+					}
+					return nil
 				}
 			}
 			// Unknown fields are skipped: newer files may add some.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 )
@@ -189,4 +190,20 @@ func Best(t Table, ds Dataset, m Metric, k int) ([]Ranked, error) {
 		pos = end
 	}
 	return out, nil
+}
+
+// Records iterates over the records of t on ds in index order. It yields
+// nothing if t has no results for ds.
+func Records(t Table, ds Dataset) iter.Seq[Record] {
+	return func(yield func(Record) bool) {
+		if !hasDataset(t, ds) {
+			return
+		}
+		for i := 0; i < t.Len(); i++ {
+			r, err := t.Record(i, ds)
+			if err != nil || !yield(r) {
+				return
+			}
+		}
+	}
 }

@@ -296,4 +296,17 @@ func TestNB101Lookup(t *testing.T) {
 	if _, err := Best(tb, CIFAR100, Val, 1); err == nil {
 		t.Error("Best on CIFAR100 of NB101 succeeded")
 	}
+	n := 0
+	for r := range Records(tb, CIFAR10) {
+		if r.Index != n || r.Arch != tb.(*NB101).Hash(n) {
+			t.Errorf("Records: got index %d arch %s at position %d", r.Index, r.Arch, n)
+		}
+		n++
+	}
+	if n != tb.Len() {
+		t.Errorf("Records yielded %d records, want %d", n, tb.Len())
+	}
+	for range Records(tb, ImageNet16) {
+		t.Error("Records(ImageNet16) yielded a record for NB101")
+	}
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -110,6 +111,18 @@ func TestBestRunTiny(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"index": 2`) || !strings.Contains(out.String(), `"flops"`) {
 		t.Errorf("query output:\n%s", out)
+	}
+	// By hash: the fixture's cell 2 (see data/bench/testdata/nb101_tiny.expected.json).
+	var rec struct {
+		Arch string `json:"arch"`
+	}
+	json.Unmarshal(out.Bytes(), &rec)
+	out.Reset()
+	if err := queryRun(&QueryOptions{Env: env, Kind: "nasbench101", Key: rec.Arch, Dataset: "cifar10"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(strings.Fields(out.String()), " "); rec.Arch == "" || !strings.Contains(got, "index 2 arch "+rec.Arch) {
+		t.Errorf("query by hash %q:\n%s", rec.Arch, out)
 	}
 	if err := queryRun(&QueryOptions{Env: env, Kind: "nasbench101", Key: "0", Dataset: "cifar100"}); err == nil || !strings.Contains(err.Error(), "no results for --dataset cifar100") {
 		t.Errorf("query on cifar100: error = %v", err)

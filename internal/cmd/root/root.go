@@ -5,6 +5,7 @@ import (
 
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
+	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
 	"github.com/nasx/nasx/internal/cmd/genotype"
 	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
@@ -33,6 +34,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 		version.NewCmdVersion(f, nil),
 		space.NewCmdSpace(f),
 		genotype.NewCmdGenotype(f),
+		benchcmd.NewCmdBench(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

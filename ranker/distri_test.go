@@ -122,11 +122,3 @@ func mustSampler(t *testing.T, f *Features, tab *bench.NB201, cfg SamplerConfig)
 	}
 	return s
 }
-
-func pick(v []float64, idx []int) []float64 {
-	out := make([]float64, len(idx))
-	for k, i := range idx {
-		out[k] = v[i]
-	}
-	return out
-}

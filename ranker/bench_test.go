@@ -40,4 +40,5 @@ func BenchmarkNB201(b *testing.B) {
 		}
 	})
 }
+
 var benchBatch = 32

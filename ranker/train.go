@@ -131,7 +131,7 @@ type Trained struct {
 	BestAcc   float64
 	// Distri is the distri list of the best epoch: one Distri per training
 	// batch (NB201: 7, NB101: 16).
-	Distri []Distri
+	Distri  []Distri
 	History []EpochStats
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/nasx/nasx/internal/cli"
 	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
 	"github.com/nasx/nasx/internal/cmd/genotype"
+	"github.com/nasx/nasx/internal/cmd/rank"
 	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
@@ -34,6 +35,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 		version.NewCmdVersion(f, nil),
 		space.NewCmdSpace(f),
 		genotype.NewCmdGenotype(f),
+		rank.NewCmdRank(f),
 		benchcmd.NewCmdBench(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.

@@ -26,6 +26,9 @@ type Rank struct {
 	// 4236/1024).
 	TrainSize int `json:"train_size"`
 	ValSize   int `json:"val_size"`
+	// EvalSize limits the held-out evaluation to that many architectures;
+	// 0 (the default) evaluates every architecture not used for training.
+	EvalSize int `json:"eval_size"`
 	// Epochs is ranker_epochs (NB201 55, NB101 35).
 	Epochs int `json:"epochs"`
 	// Seed drives the split, the initialisation, dropout, batch order and
@@ -160,6 +163,9 @@ func (r Rank) Validate() error {
 	}
 	if r.ValSize < r.Train.Batch {
 		add("val_size: got %d, want >= train.batch (%d)", r.ValSize, r.Train.Batch)
+	}
+	if r.EvalSize < 0 {
+		add("eval_size: got %d, want >= 0 (0: all held-out architectures)", r.EvalSize)
 	}
 	if r.Epochs <= 0 {
 		add("epochs: got %d, want > 0", r.Epochs)

@@ -21,7 +21,12 @@ type RunConfig struct {
 	Search    SearchConfig
 	TrainSize int
 	ValSize   int
-	Seed      uint64
+	// EvalSize, when > 0, limits the held-out evaluation to the first
+	// EvalSize held-out architectures in split order (validation first,
+	// then the random rest); 0 evaluates every architecture not used for
+	// training, as the reference protocol does.
+	EvalSize int
+	Seed     uint64
 }
 
 // Validate reports every bad field of the parts.
@@ -93,7 +98,11 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 	if h.Phase != nil {
 		h.Phase("evaluate", 0)
 	}
-	ev, err := Evaluate(tr.Model, f, sp.HeldOut(), ranks)
+	held := sp.HeldOut()
+	if cfg.EvalSize > 0 && cfg.EvalSize < len(held) {
+		held = append(append([]int(nil), sp.Val...), sp.Rest...)[:cfg.EvalSize]
+	}
+	ev, err := Evaluate(tr.Model, f, held, ranks)
 	if err != nil {
 		tr.Model.Close()
 		return nil, nil, err

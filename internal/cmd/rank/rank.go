@@ -99,6 +99,7 @@ func NewCmdBenchmark(f *cli.Factory, benchmark string, runF func(*Options) error
 	}
 	fl.IntVar(&opts.flags.TrainSize, "train-size", def.TrainSize, "Training architectures")
 	fl.IntVar(&opts.flags.ValSize, "val-size", def.ValSize, "Validation architectures (best-checkpoint selection)")
+	fl.IntVar(&opts.flags.EvalSize, "eval-size", def.EvalSize, "Evaluate on this many held-out architectures (0: all)")
 	fl.IntVar(&opts.flags.Epochs, "epochs", def.Epochs, "Training epochs")
 	fl.Uint64Var(&opts.flags.Seed, "seed", def.Seed, "Seed of the split, initialisation, dropout, batch order and search")
 	fl.StringVar(&opts.CfgPath, "config", "", "JSON config `file` over the preset; explicit flags override it")
@@ -137,6 +138,9 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	if ch("val-size") {
 		c.ValSize = opts.flags.ValSize
 	}
+	if ch("eval-size") {
+		c.EvalSize = opts.flags.EvalSize
+	}
 	if ch("epochs") {
 		c.Epochs = opts.flags.Epochs
 	}
@@ -159,7 +163,7 @@ func runConfig(c configs.Rank) ranker.RunConfig {
 		Sampler: ranker.SamplerConfig{FlopsThr: s.FlopsThr, ParamsThr: s.ParamsThr, EdgesThr: s.EdgesThr,
 			ForceUniform: s.ForceUniform, ReuseStep: s.ReuseStep, MaxTrails: s.MaxTrails},
 		Search:    ranker.SearchConfig{Iterations: q.Iterations, SampleSize: q.SampleSize, NoisyFactor: q.NoisyFactor, TopK: q.TopK},
-		TrainSize: c.TrainSize, ValSize: c.ValSize, Seed: c.Seed,
+		TrainSize: c.TrainSize, ValSize: c.ValSize, EvalSize: c.EvalSize, Seed: c.Seed,
 	}
 }
 

@@ -1,6 +1,8 @@
 package ranker
 
 import (
+	"errors"
+	"fmt"
 	"math"
 )
 
@@ -166,4 +168,48 @@ func logSoftmax(v []float64) []float64 {
 		out[i] = x - lz
 	}
 	return out
+}
+
+// Validate checks that d has nTier histograms per statistic, each with as
+// many counts as keys and at least one bin, as BatchStats builds them, so
+// that a distri list read from a file cannot crash the sampler.
+func (d Distri) Validate(nTier int) error {
+	check := func(name string, hs []Hist, optional bool) error {
+		if len(hs) == 0 && optional {
+			return nil
+		}
+		if len(hs) != nTier {
+			return fmt.Errorf("%s: %d tiers, want %d", name, len(hs), nTier)
+		}
+		for t, h := range hs {
+			if len(h.Keys) == 0 || len(h.Keys) != len(h.Counts) {
+				return fmt.Errorf("%s[%d]: %d keys and %d counts, want equal and > 0", name, t, len(h.Keys), len(h.Counts))
+			}
+			for b, c := range h.Counts {
+				if c < 0 || math.IsNaN(c) || math.IsInf(c, 0) {
+					return fmt.Errorf("%s[%d]: count %d is %v, want finite and >= 0", name, t, b, c)
+				}
+			}
+		}
+		return nil
+	}
+	if err := check("params", d.Params, false); err != nil {
+		return err
+	}
+	if err := check("flops", d.Flops, false); err != nil {
+		return err
+	}
+	if err := check("n_nodes", d.NNodes, true); err != nil {
+		return err
+	}
+	if err := check("edges", d.Edges, true); err != nil {
+		return err
+	}
+	if len(d.NNodes) == 0 && len(d.Edges) == 0 {
+		return errors.New("neither n_nodes nor edges")
+	}
+	if len(d.Edges) > 0 && len(d.Edges[0].Keys) != 5 {
+		return fmt.Errorf("edges: %d keys, want the 5 NB201 ops", len(d.Edges[0].Keys))
+	}
+	return nil
 }

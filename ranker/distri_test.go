@@ -122,3 +122,20 @@ func mustSampler(t *testing.T, f *Features, tab *bench.NB201, cfg SamplerConfig)
 	}
 	return s
 }
+
+func TestDistriValidate(t *testing.T) {
+	f := &Features{Params: []int64{1000, 2000}, Flops: []int64{1e6, 2e6}, OpCounts: [][5]int{{6}, {0, 6}}}
+	d := BatchStats(f, []int{0, 1}, []int{0, 4}, 5, 5)
+	if err := d.Validate(5); err != nil {
+		t.Fatalf("valid distri rejected: %v", err)
+	}
+	bad := d
+	bad.Params = append([]Hist(nil), d.Params...)
+	bad.Params[2] = Hist{Keys: []int64{1}, Counts: nil}
+	if err := bad.Validate(5); err == nil {
+		t.Error("keys/counts mismatch accepted")
+	}
+	if err := (Distri{}).Validate(5); err == nil {
+		t.Error("empty distri accepted")
+	}
+}

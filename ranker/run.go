@@ -183,6 +183,12 @@ func LoadCheckpoint(dir string, cfg ModelConfig, batch int, f *Features) (*Train
 		m.Close()
 		return nil, fmt.Errorf("ranker: %s: %w", p, err)
 	}
+	for i, dd := range d.Distri {
+		if err := dd.Validate(cfg.NTier); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("ranker: %s: distri[%d]: %w", p, i, err)
+		}
+	}
 	return &Trained{Model: m, BestEpoch: d.BestEpoch, BestAcc: d.BestAcc, Distri: d.Distri}, nil
 }
 

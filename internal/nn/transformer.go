@@ -165,8 +165,6 @@ func (b *Builder) NewMultiHeadAttention(name string, cfg AttentionConfig) (*Mult
 	if m.drop, err = b.Dropout(cfg.Dropout); err != nil {
 		return nil, err
 	}
-	// 1/temperature, folded into the per-head query weights: (x·Wᵀ)/t =
-	// x·(W/t)ᵀ, so the scores equal jadore's matmul(q / t, kᵀ).
 	m.scale = G.NewConstant(castScalar(b.Dtype, 1/math.Sqrt(float64(cfg.DK))))
 	return m, nil
 }
@@ -178,66 +176,69 @@ func castScalar(dt tensor.Dtype, v float64) any {
 	return v
 }
 
-// headWeight returns rows [h·d, (h+1)·d) of a projection weight: the
-// projection of head h. Slicing the (small) weight instead of splitting the
-// projected activations avoids a transpose of every activation.
-func headWeight(w *G.Node, h, d int) (*G.Node, error) {
-	return G.Slice(w, G.S(h*d, (h+1)*d))
+// splitHeads reshapes a projection (B, L, H·d) into (B, H, L, d).
+func splitHeads(x *G.Node, h, d int) (*G.Node, error) {
+	s := x.Shape()
+	r, err := G.Reshape(x, tensor.Shape{s[0], s[1], h, d})
+	if err != nil {
+		return nil, err
+	}
+	return G.Transpose(r, 0, 2, 1, 3)
 }
 
 // Forward returns LN(q + dropout(fc(attention(q, k, v)))) for q (B, Lq,
-// d_model) and k, v (B, Lk, d_model).
+// d_model) and k, v (B, Lk, d_model). The heads are split as jadore does
+// (view then transpose), so each projection is one GEMM and its gradient
+// one (B, L, d_model) tensor.
 func (m *MultiHeadAttention) Forward(q, k, v *G.Node) (*G.Node, error) {
 	c := m.cfg
-	heads := make(G.Nodes, c.NHead)
-	for h := range c.NHead {
-		wq, err := headWeight(m.wq.Weight, h, c.DK)
-		if err != nil {
-			return nil, err
-		}
-		if wq, err = G.Mul(wq, m.scale); err != nil {
-			return nil, err
-		}
-		wk, err := headWeight(m.wk.Weight, h, c.DK)
-		if err != nil {
-			return nil, err
-		}
-		wv, err := headWeight(m.wv.Weight, h, c.DV)
-		if err != nil {
-			return nil, err
-		}
-		qh, err := op.Linear(q, wq, nil)
-		if err != nil {
-			return nil, err
-		}
-		kh, err := op.Linear(k, wk, nil)
-		if err != nil {
-			return nil, err
-		}
-		vh, err := op.Linear(v, wv, nil)
-		if err != nil {
-			return nil, err
-		}
-		s, err := op.BatchedMatMul(qh, kh, false, true) // (B, Lq, Lk)
-		if err != nil {
-			return nil, err
-		}
-		if s, err = op.Softmax(s); err != nil {
-			return nil, err
-		}
-		if s, err = m.attnDrop.Apply(s); err != nil {
-			return nil, err
-		}
-		if heads[h], err = op.BatchedMatMul(s, vh, false, false); err != nil { // (B, Lq, dv)
-			return nil, err
-		}
+	// 1/temperature is folded into the query weight: (x·Wᵀ)/t = x·(W/t)ᵀ,
+	// so the scores equal jadore's matmul(q / t, kᵀ).
+	wq, err := G.Mul(m.wq.Weight, m.scale)
+	if err != nil {
+		return nil, err
 	}
-	o := heads[0]
-	var err error
-	if c.NHead > 1 {
-		if o, err = G.Concat(2, heads...); err != nil {
-			return nil, err
-		}
+	qh, err := op.Linear(q, wq, nil)
+	if err != nil {
+		return nil, err
+	}
+	kh, err := m.wk.Forward(k)
+	if err != nil {
+		return nil, err
+	}
+	vh, err := m.wv.Forward(v)
+	if err != nil {
+		return nil, err
+	}
+	if qh, err = splitHeads(qh, c.NHead, c.DK); err != nil {
+		return nil, err
+	}
+	if kh, err = splitHeads(kh, c.NHead, c.DK); err != nil {
+		return nil, err
+	}
+	if vh, err = splitHeads(vh, c.NHead, c.DV); err != nil {
+		return nil, err
+	}
+	s, err := op.BatchedMatMul(qh, kh, false, true) // (B, H, Lq, Lk)
+	if err != nil {
+		return nil, err
+	}
+	if s, err = op.Softmax(s); err != nil {
+		return nil, err
+	}
+	if s, err = m.attnDrop.Apply(s); err != nil {
+		return nil, err
+	}
+	o, err := op.BatchedMatMul(s, vh, false, false) // (B, H, Lq, dv)
+	if err != nil {
+		return nil, err
+	}
+	if o, err = G.Transpose(o, 0, 2, 1, 3); err != nil {
+		return nil, err
+	}
+	qs := q.Shape()
+	if o, err = G.Reshape(o, tensor.Shape{qs[0], qs[1], c.NHead * c.DV}); err != nil {
+		return nil, err
 	}
 	if o, err = m.fc.Forward(o); err != nil {
 		return nil, err

@@ -41,4 +41,4 @@ func BenchmarkNB201(b *testing.B) {
 	})
 }
 
-var benchBatch = 32
+var benchBatch = 128

@@ -1,7 +1,10 @@
 // Package nn holds what every nasx model shares: the Module interface, an
 // ordered registry of named parameters and buffers that reads and writes
 // PyTorch-style state dicts (safetensors, internal/weights), and PyTorch's
-// default initialisation functions.
+// default initialisation functions, and the post-LN transformer blocks of
+// jadore801120/attention-is-all-you-need-pytorch that NAR uses (Builder,
+// MultiHeadAttention, FeedForward, EncoderLayer, DecoderLayer,
+// SinusoidPositionTable), composed from internal/op ops.
 //
 // # Conventions
 //

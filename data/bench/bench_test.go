@@ -85,7 +85,7 @@ func synthNB101Path(b *testing.B) string {
 	if p := os.Getenv("NASX_BENCH_NB101"); p != "" {
 		return p
 	}
-	p := filepath.Join(os.TempDir(), "nasx-bench-nb101-synth-seed1.json")
+	p := filepath.Join(os.TempDir(), "nasx-bench-nb101-synth-v2-seed1.json")
 	if _, err := os.Stat(p); err == nil {
 		return p
 	}

@@ -14,7 +14,7 @@
 #
 # NB101=1 also measures the full-size synthetic NB101 file (423,624 records,
 # 741 MB): NB101_FILE when set, else one generated into the temp folder with
-# `nasx bench synth nasbench101 --seed 1` (about 11 minutes on a busy 2-core
+# `nasx bench synth nasbench101 --seed 1` (about a minute on a busy 2-core
 # machine). Python's json.load of it needs several GB of RAM.
 #
 # Environment: SHARED (default ../shared/data), RUNS, NB101, NB101_FILE,

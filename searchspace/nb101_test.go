@@ -312,6 +312,17 @@ func FuzzNB101SpecJSON(f *testing.F) {
 			if h2, err := p.Hash(); err != nil || h2 != h {
 				t.Fatalf("pruned spec hash %s (%v), want %s", h2, err, h)
 			}
+			c, err := NB101Cost(s)
+			if err != nil {
+				t.Fatalf("valid spec fails NB101Cost: %v", err)
+			}
+			for _, cell := range c.Cells {
+				for v, ch := range cell.VertexChannels {
+					if ch <= 0 {
+						t.Fatalf("%s vertex %d has %d channels", cell.Key, v, ch)
+					}
+				}
+			}
 		}
 	})
 }

@@ -43,6 +43,16 @@ var nb201Input = map[string]struct{ hw, classes int64 }{
 	"ImageNet16-120": {16, 120},
 }
 
+// NB201CellKeys are the keys of the 15 searched cells in NAR's per-cell
+// fields (X_opt_flops, X_opt_params), in network order: stage 1 "cells0" to
+// "cells4", stage 2 "cells6" to "cells10", stage 3 "cells12" to "cells16";
+// 5 and 11 are the residual reduction blocks, which have no cell.
+var NB201CellKeys = []string{
+	"cells0", "cells1", "cells2", "cells3", "cells4",
+	"cells6", "cells7", "cells8", "cells9", "cells10",
+	"cells12", "cells13", "cells14", "cells15", "cells16",
+}
+
 // NB201CellCost is the cost of one cell of the NAS-Bench-201 network.
 type NB201CellCost struct {
 	// Key names the cell as NAR's file does: "cells0".."cells4" (stage 1),
@@ -148,7 +158,7 @@ func NB201Cost(a NB201Arch, dataset string) (NB201Costs, error) {
 		side := in.hw >> stage
 		for i := range nb201N {
 			cell := NB201CellCost{
-				Key:      fmt.Sprintf("cells%d", stage*(nb201N+1)+i),
+				Key:      NB201CellKeys[stage*nb201N+i],
 				Channels: int(c), H: int(side), W: int(side),
 			}
 			for e, op := range a {

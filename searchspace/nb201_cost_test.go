@@ -135,6 +135,9 @@ func TestNB201CostArch0(t *testing.T) {
 // NAS-Bench-201 file and matches every per-edge value and both totals for
 // the three datasets.
 func TestNB201CostSharedFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the walk over all 15,625 records (decoding the 68 MB file takes seconds)")
+	}
 	recs := loadNB201CostFile(t, "nasbench201/nasbench201_with_edge_flops_and_params.json.gz", true)
 	if len(recs) != NB201SpaceSize {
 		t.Fatalf("%d records, want %d", len(recs), NB201SpaceSize)

@@ -6,6 +6,7 @@ import (
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
 	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
+	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
 
@@ -31,6 +32,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 	root.AddCommand(
 		version.NewCmdVersion(f, nil),
 		benchcmd.NewCmdBench(f),
+		space.NewCmdSpace(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

@@ -1,0 +1,2 @@
+// Package cost implements `nasx space cost`.
+package cost

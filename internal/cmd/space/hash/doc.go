@@ -1,0 +1,2 @@
+// Package hash implements `nasx space hash`.
+package hash

@@ -1,0 +1,2 @@
+// Package list implements `nasx space list`.
+package list

@@ -1,0 +1,2 @@
+// Package sample implements `nasx space sample`.
+package sample

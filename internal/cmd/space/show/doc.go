@@ -1,0 +1,2 @@
+// Package show implements `nasx space show`.
+package show

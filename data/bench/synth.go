@@ -108,7 +108,7 @@ func sampleCell(rng *rand.Rand) (searchspace.NB101Spec, bool) {
 		pos[i] = i
 	}
 	var rows [searchspace.NB101MaxVertices]uint8 // rows[r] bit c: edge r→c
-	for e := 0; e < edges; e++ { // partial Fisher-Yates
+	for e := 0; e < edges; e++ {                 // partial Fisher-Yates
 		j := e + rng.IntN(slots-e)
 		pos[e], pos[j] = pos[j], pos[e]
 		p := pos[e]

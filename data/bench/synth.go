@@ -107,8 +107,10 @@ func sampleCell(rng *rand.Rand) (searchspace.NB101Spec, bool) {
 	for i := range slots {
 		pos[i] = i
 	}
-	var rows [searchspace.NB101MaxVertices]uint8 // rows[r] bit c: edge r→c
-	for e := 0; e < edges; e++ {                 // partial Fisher-Yates
+	// rows[r] bit c is the edge r→c; the edges are a partial Fisher-Yates
+	// draw of the slots.
+	var rows [searchspace.NB101MaxVertices]uint8
+	for e := 0; e < edges; e++ {
 		j := e + rng.IntN(slots-e)
 		pos[e], pos[j] = pos[j], pos[e]
 		p := pos[e]

@@ -7,7 +7,22 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"unsafe"
 )
+
+// nativeLE reports whether the host is little-endian, the byte order of the
+// cache. There, flat arrays are written and read as their raw memory: a
+// 250 MB NB101 cache then loads with a few large reads and no conversion
+// loop. Big-endian hosts convert element by element.
+var nativeLE = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// rawBytes returns the memory of v as bytes.
+func rawBytes[T uint32 | uint64 | int64 | float64](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
 
 // castagnoli is the CRC-32C table (hardware-accelerated on amd64 and arm64),
 // used for cache checksums and TFRecord framing.
@@ -43,6 +58,10 @@ func (b *binWriter) u64(v uint64) {
 func (b *binWriter) bytes(p []byte) { b.write(p) }
 
 func (b *binWriter) u32s(v []uint32) {
+	if nativeLE {
+		b.write(rawBytes(v))
+		return
+	}
 	for len(v) > 0 {
 		n := min(len(v), len(b.buf)/4)
 		for i, x := range v[:n] {
@@ -54,6 +73,10 @@ func (b *binWriter) u32s(v []uint32) {
 }
 
 func (b *binWriter) u64s(v []uint64) {
+	if nativeLE {
+		b.write(rawBytes(v))
+		return
+	}
 	for len(v) > 0 {
 		n := min(len(v), len(b.buf)/8)
 		for i, x := range v[:n] {
@@ -65,6 +88,10 @@ func (b *binWriter) u64s(v []uint64) {
 }
 
 func (b *binWriter) i64s(v []int64) {
+	if nativeLE {
+		b.write(rawBytes(v))
+		return
+	}
 	for len(v) > 0 {
 		n := min(len(v), len(b.buf)/8)
 		for i, x := range v[:n] {
@@ -76,6 +103,10 @@ func (b *binWriter) i64s(v []int64) {
 }
 
 func (b *binWriter) f64s(v []float64) {
+	if nativeLE {
+		b.write(rawBytes(v))
+		return
+	}
 	for len(v) > 0 {
 		n := min(len(v), len(b.buf)/8)
 		for i, x := range v[:n] {
@@ -129,6 +160,10 @@ func (b *binReader) u64() uint64 {
 func (b *binReader) bytes(p []byte) { b.read(p) }
 
 func (b *binReader) u32s(v []uint32) {
+	if nativeLE {
+		b.read(rawBytes(v))
+		return
+	}
 	for len(v) > 0 && b.err == nil {
 		n := min(len(v), len(b.buf)/4)
 		b.read(b.buf[:n*4])
@@ -140,6 +175,10 @@ func (b *binReader) u32s(v []uint32) {
 }
 
 func (b *binReader) u64s(v []uint64) {
+	if nativeLE {
+		b.read(rawBytes(v))
+		return
+	}
 	for len(v) > 0 && b.err == nil {
 		n := min(len(v), len(b.buf)/8)
 		b.read(b.buf[:n*8])
@@ -151,6 +190,10 @@ func (b *binReader) u64s(v []uint64) {
 }
 
 func (b *binReader) i64s(v []int64) {
+	if nativeLE {
+		b.read(rawBytes(v))
+		return
+	}
 	for len(v) > 0 && b.err == nil {
 		n := min(len(v), len(b.buf)/8)
 		b.read(b.buf[:n*8])
@@ -162,6 +205,10 @@ func (b *binReader) i64s(v []int64) {
 }
 
 func (b *binReader) f64s(v []float64) {
+	if nativeLE {
+		b.read(rawBytes(v))
+		return
+	}
 	for len(v) > 0 && b.err == nil {
 		n := min(len(v), len(b.buf)/8)
 		b.read(b.buf[:n*8])

@@ -299,6 +299,10 @@ func TestNB201Errors(t *testing.T) {
 			b := writeNB201(t, r)
 			return bytes.Replace(b, []byte(`"arch_str":`), []byte(`"arch_str"`), 1)
 		}, []string{`byte offset`, `want ':'`}},
+		{"truncated", func(r []map[string]any) []byte {
+			b := writeNB201(t, r)
+			return b[:len(b)*2/3]
+		}, []string{`record "`, "byte offset", "truncated?"}},
 		{"trailing data", func(r []map[string]any) []byte {
 			return append(writeNB201(t, r), " {}"...)
 		}, []string{`data after the closing '}'`}},

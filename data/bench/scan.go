@@ -90,7 +90,7 @@ func (s *scanner) peek() (byte, error) {
 func (s *scanner) peekSlow() (byte, error) {
 	for {
 		if !s.fill() {
-			return 0, s.errorf("unexpected end of input")
+			return 0, s.errorf("unexpected end of input (is the file truncated?)")
 		}
 		for s.pos < s.end {
 			c := s.buf[s.pos]
@@ -183,7 +183,7 @@ func (s *scanner) stringBytes() ([]byte, error) {
 	s.str = s.str[:0]
 	for {
 		if !s.fill() {
-			return nil, s.errorf("unterminated string")
+			return nil, s.errorf("end of input inside a string (is the file truncated?)")
 		}
 		// Fast path: copy a run of plain bytes.
 		start := s.pos

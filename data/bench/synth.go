@@ -103,28 +103,48 @@ func sampleCell(rng *rand.Rand) (searchspace.NB101Spec, bool) {
 	}
 	slots := n * (n - 1) / 2
 	edges := n - 1 + rng.IntN(min(searchspace.NB101MaxEdges, slots)-(n-1)+1)
-	pos := make([]int, slots)
-	for i := range pos {
+	var pos [21]int // 7*6/2 slots at most
+	for i := range slots {
 		pos[i] = i
 	}
-	s := searchspace.NB101Spec{Matrix: make([][]int, n), Ops: make([]string, n)}
-	for i := range s.Matrix {
-		s.Matrix[i] = make([]int, n)
-	}
-	for e := 0; e < edges; e++ { // partial Fisher-Yates
+	// rows[r] bit c is the edge r→c; the edges are a partial Fisher-Yates
+	// draw of the slots.
+	var rows [searchspace.NB101MaxVertices]uint8
+	for e := 0; e < edges; e++ {
 		j := e + rng.IntN(slots-e)
 		pos[e], pos[j] = pos[j], pos[e]
 		p := pos[e]
-		r, c := 0, 0
 		for row := 0; row < n; row++ { // slot p → (row, col) above the diagonal
 			w := n - 1 - row
 			if p < w {
-				r, c = row, row+1+p
+				rows[row] |= 1 << (row + 1 + p)
 				break
 			}
 			p -= w
 		}
-		s.Matrix[r][c] = 1
+	}
+	// Cheap pre-check before searchspace's Prune: every vertex must be
+	// reachable from the input and reach the output (edges go forward).
+	reach, back := uint8(1), uint8(1)<<(n-1)
+	for v := 0; v < n; v++ {
+		if reach&(1<<v) != 0 {
+			reach |= rows[v]
+		}
+	}
+	for v := n - 1; v >= 0; v-- {
+		if rows[v]&back != 0 {
+			back |= 1 << v
+		}
+	}
+	if all := uint8(1)<<n - 1; reach&back != all {
+		return searchspace.NB101Spec{}, false
+	}
+	s := searchspace.NB101Spec{Matrix: make([][]int, n), Ops: make([]string, n)}
+	for r := range s.Matrix {
+		s.Matrix[r] = make([]int, n)
+		for c := 0; c < n; c++ {
+			s.Matrix[r][c] = int(rows[r] >> c & 1)
+		}
 	}
 	s.Ops[0], s.Ops[n-1] = searchspace.NB101Input, searchspace.NB101Output
 	for v := 1; v < n-1; v++ {

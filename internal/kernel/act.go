@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // grain is the number of elements below which elementwise kernels run on one goroutine: spreading fewer
 // elements than this costs more in goroutine hand-offs than it saves.
 const grain = 1 << 14
@@ -15,32 +17,80 @@ func parallelElems(n int, fn func(lo, hi int)) {
 	})
 }
 
-// ReLU writes dst = max(x, 0).
+// ReLU writes dst = max(x, 0). The float32 and float64 loops are branch-free (the sign bit masks the value):
+// with signs that vary at random, a branch mispredicts about every other element and costs ~5 ns each.
 func ReLU[T Float](dst, x []T) {
 	parallelElems(len(x), func(lo, hi int) {
-		d := dst[lo:hi]
-		for i, v := range x[lo:hi] {
-			if v > 0 {
-				d[i] = v
-			} else {
-				d[i] = 0
+		switch d := any(dst[lo:hi]).(type) {
+		case []float32:
+			relu32(d, any(x[lo:hi]).([]float32))
+		case []float64:
+			relu64(d, any(x[lo:hi]).([]float64))
+		default:
+			d2 := dst[lo:hi]
+			for i, v := range x[lo:hi] {
+				d2[i] = max(v, 0)
 			}
 		}
 	})
 }
 
-// ReLUBackward writes dx = dy where x > 0 and 0 elsewhere (also at x = 0), as torch's threshold_backward.
+// relu32 and relu64 are ReLU's loops as plain (non-generic) functions, which the compiler optimises fully.
+func relu32(d, x []float32) {
+	d = d[:len(x)]
+	for i, v := range x {
+		b := math.Float32bits(v)
+		d[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
+	}
+}
+
+func relu64(d, x []float64) {
+	d = d[:len(x)]
+	for i, v := range x {
+		b := math.Float64bits(v)
+		d[i] = math.Float64frombits(b &^ uint64(int64(b)>>63))
+	}
+}
+
+// ReLUBackward writes dx = dy where x > 0 and 0 elsewhere (also at x = ±0), as torch's threshold_backward.
+// Branch-free like ReLU: the mask is all ones exactly when x's bit pattern, read as a signed integer, is
+// positive (x > 0 or a positive NaN).
 func ReLUBackward[T Float](dx, x, dy []T) {
 	parallelElems(len(x), func(lo, hi int) {
-		d, g := dx[lo:hi], dy[lo:hi]
-		for i, v := range x[lo:hi] {
-			if v > 0 {
-				d[i] = g[i]
-			} else {
-				d[i] = 0
+		switch d := any(dx[lo:hi]).(type) {
+		case []float32:
+			reluGrad32(d, any(x[lo:hi]).([]float32), any(dy[lo:hi]).([]float32))
+		case []float64:
+			reluGrad64(d, any(x[lo:hi]).([]float64), any(dy[lo:hi]).([]float64))
+		default:
+			d2, g := dx[lo:hi], dy[lo:hi]
+			for i, v := range x[lo:hi] {
+				if v > 0 {
+					d2[i] = g[i]
+				} else {
+					d2[i] = 0
+				}
 			}
 		}
 	})
+}
+
+func reluGrad32(d, x, g []float32) {
+	d, g = d[:len(x)], g[:len(x)]
+	for i, v := range x {
+		b := int32(math.Float32bits(v))
+		mask := uint32((-b)>>31) &^ uint32(b>>31) // −b < 0 ⇔ b > 0, except b = MinInt32 (−0), removed by the sign
+		d[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
+	}
+}
+
+func reluGrad64(d, x, g []float64) {
+	d, g = d[:len(x)], g[:len(x)]
+	for i, v := range x {
+		b := int64(math.Float64bits(v))
+		mask := uint64((-b)>>63) &^ uint64(b>>63)
+		d[i] = math.Float64frombits(math.Float64bits(g[i]) & mask)
+	}
 }
 
 // Clamp writes dst = min(max(x, lo), hi), the forward pass of both torch.clamp and nn.Hardtanh.

@@ -12,9 +12,23 @@ type MatMulDims struct {
 // BLAS GEMM (blas32/blas64, so the implementation registered with blas32.Use/blas64.Use is used); the batch is
 // spread over the cores. With beta = 0 the old contents of dst are ignored.
 func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, beta T) {
+	BatchedMatMulIndexed(dst, a, b, batch, nil, nil, dims, alpha, beta)
+}
+
+// BatchedMatMulIndexed is BatchedMatMul where output matrix i is the product of matrix aIdx[i] of a and matrix
+// bIdx[i] of b (nil means the identity); it implements broadcasting over leading dimensions, where several
+// outputs share one operand matrix.
+func BatchedMatMulIndexed[T Float](dst, a, b []T, batch int, aIdx, bIdx []int, dims MatMulDims, alpha, beta T) {
 	sa, sb, sc := dims.M*dims.K, dims.K*dims.N, dims.M*dims.N
 	one := func(i int) {
-		bmmGemm(dims, alpha, a[i*sa:(i+1)*sa], b[i*sb:(i+1)*sb], beta, dst[i*sc:(i+1)*sc])
+		ia, ib := i, i
+		if aIdx != nil {
+			ia = aIdx[i]
+		}
+		if bIdx != nil {
+			ib = bIdx[i]
+		}
+		bmmGemm(dims, alpha, a[ia*sa:(ia+1)*sa], b[ib*sb:(ib+1)*sb], beta, dst[i*sc:(i+1)*sc])
 	}
 	if batch == 1 {
 		one(0) // a single large GEMM: gonum parallelises inside
@@ -23,6 +37,32 @@ func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, be
 	ParallelFor(batch, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			one(i)
+		}
+	})
+}
+
+// SumBlocks writes dst[j] = Σ_{i: idx[i] = j} src[i] over blocks of size block: src holds len(idx) blocks,
+// dst holds the blocks they reduce to (the gradient of an operand broadcast over leading dimensions). dst is
+// overwritten; sums are accumulated in float64.
+func SumBlocks[T Float](dst, src []T, idx []int, block int) {
+	groups := len(dst) / max(block, 1)
+	members := make([][]int, groups)
+	for i, j := range idx {
+		members[j] = append(members[j], i)
+	}
+	ParallelFor(groups, func(lo, hi int) {
+		acc := make([]float64, block)
+		for j := lo; j < hi; j++ {
+			clear(acc)
+			for _, i := range members[j] {
+				for e, v := range src[i*block : (i+1)*block] {
+					acc[e] += float64(v)
+				}
+			}
+			d := dst[j*block : (j+1)*block]
+			for e, v := range acc {
+				d[e] = T(v)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -9,6 +10,22 @@ import (
 // naiveConv is the definition of torch.nn.functional.conv2d written as plain loops, in float64: the
 // independent reference for the kernels. It also returns the gradients of sum(y ⊙ dy) w.r.t. x, w and bias.
 func naiveConv(g ConvGeom, x, w, bias, dy []float64) (y, dx, dw, db []float64) {
+	x0 := x
+	if g.ReLU {
+		x = make([]float64, len(x0))
+		for i, v := range x0 {
+			x[i] = math.Max(v, 0)
+		}
+	}
+	defer func() {
+		if g.ReLU {
+			for i, v := range x0 {
+				if v <= 0 {
+					dx[i] = 0
+				}
+			}
+		}
+	}()
 	oh, ow := g.OutH(), g.OutW()
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	y = make([]float64, g.N*g.K*oh*ow)
@@ -94,8 +111,8 @@ var convCases = []ConvGeom{
 
 func TestConvAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i, g := range convCases {
-		t.Run(fmt.Sprintf("case%d", i), func(t *testing.T) {
+	for i, g := range append(convCases, withReLU(convCases)...) {
+		t.Run(fmt.Sprintf("case%d_relu%v", i, g.ReLU), func(t *testing.T) {
 			if err := g.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -108,7 +125,7 @@ func TestConvAgainstNaive(t *testing.T) {
 			Conv2dForward(g, x, w, bias, y)
 			close64(t, "y", y, wantY, 1e-12)
 			dx := randSlice(rng, len(x)) // garbage: the kernels must overwrite
-			Conv2dBackwardData(g, w, dy, dx)
+			Conv2dBackwardData(g, x, w, dy, dx)
 			close64(t, "dx", dx, wantDx, 1e-12)
 			dw := randSlice(rng, len(w))
 			Conv2dBackwardFilter(g, x, dy, dw)
@@ -118,6 +135,15 @@ func TestConvAgainstNaive(t *testing.T) {
 			close64(t, "db", db, wantDb, 1e-12)
 		})
 	}
+}
+
+func withReLU(cases []ConvGeom) []ConvGeom {
+	out := make([]ConvGeom, len(cases))
+	for i, g := range cases {
+		g.ReLU = true
+		out[i] = g
+	}
+	return out
 }
 
 func TestConvGeomValidate(t *testing.T) {
@@ -154,6 +180,55 @@ func TestValidRange(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestGemmForms checks smallGemm and the BLAS path against each other and a naive product, in all the forms
+// gemm is called with.
+func TestGemmForms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const m, n, k = 5, 7, 3
+	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+		a := randSlice(rng, m*k)
+		b := randSlice(rng, k*n)
+		c0 := randSlice(rng, m*n)
+		lda, ldb := k, n
+		if tr[0] {
+			lda = m
+		}
+		if tr[1] {
+			ldb = k
+		}
+		at := func(i, l int) float64 {
+			if tr[0] {
+				return a[l*lda+i]
+			}
+			return a[i*lda+l]
+		}
+		bt := func(l, j int) float64 {
+			if tr[1] {
+				return b[j*ldb+l]
+			}
+			return b[l*ldb+j]
+		}
+		for _, beta := range []float64{0, 1} {
+			want := make([]float64, m*n)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					s := beta * c0[i*n+j]
+					for l := 0; l < k; l++ {
+						s += at(i, l) * bt(l, j)
+					}
+					want[i*n+j] = s
+				}
+			}
+			got := append([]float64(nil), c0...)
+			gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, got, n)
+			close64(t, fmt.Sprintf("gemm%v beta %g", tr, beta), got, want, 1e-14)
+			got = append([]float64(nil), c0...)
+			gemm(tr[0], tr[1], m, n, k, 1.0000001, a, lda, b, ldb, beta, got, n) // alpha ≠ 1: BLAS path
+			close64(t, fmt.Sprintf("blas gemm%v beta %g", tr, beta), got, want, 1e-6)
 		}
 	}
 }

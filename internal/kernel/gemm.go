@@ -6,11 +6,20 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// gemm computes c = alpha·op(a)·op(b) + beta·c on row-major matrices through the BLAS registered with
-// blas32/blas64 (gonum's pure-Go implementation unless a caller installed another one with blas32.Use /
-// blas64.Use). op(a) is m×k, op(b) is k×n, c is m×n. T must be exactly float32 or float64.
+// bigGemm is the size m·n·k from which gemm hands over to the registered BLAS (gonum's blocked, possibly
+// parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
+// about 64×1024×576) run as plain row axpys/dots: full-length SIMD rows and no allocations beat gonum's
+// 64×64 blocking there (BenchmarkConvFwdBwd/pw1x1 allocated ~7 times per call through Sgemm).
+const bigGemm = 1 << 26
+
+// gemm computes c = op(a)·op(b) + beta·c on row-major matrices, beta 0 or 1. op(a) is m×k, op(b) is k×n,
+// c is m×n. T must be exactly float32 or float64.
 func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if m*n*k < bigGemm && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
+		smallGemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
 		return
 	}
 	tA, tB := blas.NoTrans, blas.NoTrans
@@ -27,5 +36,42 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		blas64.Implementation().Dgemm(tA, tB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	default:
 		panic("kernel: gemm needs []float32 or []float64")
+	}
+}
+
+// smallGemm is gemm with alpha 1 for one of the three forms the convolutions use: a·b and aᵀ·b run as
+// axpys of whole rows of b into rows of c; a·bᵀ runs as dots of rows.
+func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
+	vo := vecFor[T]()
+	switch {
+	case !transB:
+		for i := 0; i < m; i++ {
+			ci := c[i*ldc : i*ldc+n]
+			if !accumulate {
+				clear(ci)
+			}
+			for l := 0; l < k; l++ {
+				var av T
+				if transA {
+					av = a[l*lda+i]
+				} else {
+					av = a[i*lda+l]
+				}
+				vo.axpy(n, av, b[l*ldb:l*ldb+n], 1, ci, 1)
+			}
+		}
+	default: // a·bᵀ
+		for i := 0; i < m; i++ {
+			ai := a[i*lda : i*lda+k]
+			ci := c[i*ldc : i*ldc+n]
+			for j := range ci {
+				d := vo.dot(k, ai, 1, b[j*ldb:j*ldb+k], 1)
+				if accumulate {
+					ci[j] += d
+				} else {
+					ci[j] = d
+				}
+			}
+		}
 	}
 }

@@ -13,6 +13,9 @@ type ConvGeom struct {
 	PH, PW     int // padding
 	DH, DW     int // dilation
 	Groups     int
+	// ReLU fuses a ReLU before the convolution: the input is max(x, 0), and the input gradient is masked
+	// where x <= 0, as DARTS' ReLU → conv blocks compute it (torch's threshold_backward).
+	ReLU bool
 }
 
 // OutH is the output height: ⌊(H + 2·PH − DH·(KH−1) − 1) / SH⌋ + 1, as torch.nn.Conv2d.
@@ -55,7 +58,7 @@ func (g ConvGeom) Validate() error {
 }
 
 // Depthwise reports whether g is a depthwise convolution with channel multiplier 1 (Groups == C == K), which
-// runs on direct loops instead of im2col + GEMM.
+// runs on the wide layout, one SIMD pass per tap and plane.
 func (g ConvGeom) Depthwise() bool { return g.Groups == g.C && g.K == g.C && g.Groups > 1 }
 
 // Pointwise reports whether g is a 1×1 convolution with stride 1 and no padding, whose im2col matrix is the

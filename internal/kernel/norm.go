@@ -26,28 +26,50 @@ func BatchNormStats[T Float](mean, variance []float64, x []T, n, c, hw int) {
 func channelSums[T Float](x, dy []T, n, c, hw, ch int) (mean, variance, sdy, sdyxc float64) {
 	m := float64(n * hw)
 	k := float64(x[ch*hw])
-	var s, q, sg, sgx float64
+	// Two interleaved sets of accumulators halve the loop-carried add chains.
+	var s0, q0, g0, gx0, s1, q1, g1, gx1 float64
 	for i := 0; i < n; i++ {
 		off := (i*c + ch) * hw
 		xs := x[off : off+hw]
 		if dy == nil {
-			for _, v := range xs {
-				d := float64(v) - k
-				s += d
-				q += d * d
+			j := 0
+			for ; j+2 <= len(xs); j += 2 {
+				d0, d1 := float64(xs[j])-k, float64(xs[j+1])-k
+				s0 += d0
+				q0 += d0 * d0
+				s1 += d1
+				q1 += d1 * d1
+			}
+			for ; j < len(xs); j++ {
+				d0 := float64(xs[j]) - k
+				s0 += d0
+				q0 += d0 * d0
 			}
 			continue
 		}
-		gs := dy[off : off+hw]
-		for j, v := range xs {
-			d := float64(v) - k
-			g := float64(gs[j])
-			s += d
-			q += d * d
-			sg += g
-			sgx += g * d
+		gs := dy[off : off+hw][:len(xs)]
+		j := 0
+		for ; j+2 <= len(xs); j += 2 {
+			d0, d1 := float64(xs[j])-k, float64(xs[j+1])-k
+			e0, e1 := float64(gs[j]), float64(gs[j+1])
+			s0 += d0
+			q0 += d0 * d0
+			g0 += e0
+			gx0 += e0 * d0
+			s1 += d1
+			q1 += d1 * d1
+			g1 += e1
+			gx1 += e1 * d1
+		}
+		for ; j < len(xs); j++ {
+			d0, e0 := float64(xs[j])-k, float64(gs[j])
+			s0 += d0
+			q0 += d0 * d0
+			g0 += e0
+			gx0 += e0 * d0
 		}
 	}
+	s, q, sg, sgx := s0+s1, q0+q1, g0+g1, gx0+gx1
 	ds := s / m
 	mean = k + ds
 	variance = max(q/m-ds*ds, 0)
@@ -207,30 +229,40 @@ func rowStats[T Float](xs []T, eps float64) (float64, float64) {
 func LayerNormBackward[T Float](dx, dweight, dbias []T, x, dy []T, rows, d int, weight []T, eps float64) {
 	if dx != nil {
 		ParallelFor(rows, func(lo, hi int) {
-			g := make([]T, d)
 			for r := lo; r < hi; r++ {
 				xs, gs, out := x[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx[r*d:(r+1)*d]
-				mu, rs := rowStats(xs, eps)
-				copy(g, gs)
-				if weight != nil {
-					w := weight[:len(g)]
-					for j := range g {
-						g[j] *= w[j]
+				// One pass for the row statistics and Σ g, Σ g·(x − K) around the shift K = x[0], g = dy·weight.
+				k := float64(xs[0])
+				var sx, qx, sg, sgk float64
+				for j, v := range gs {
+					g := float64(v)
+					if weight != nil {
+						g *= float64(weight[j])
 					}
-				}
-				// Σ g and Σ g·(x − mu), in float64.
-				var sg, sgx float64
-				for j, v := range g {
-					sg += float64(v)
-					sgx += float64(v) * (float64(xs[j]) - mu)
+					e := float64(xs[j]) - k
+					sx += e
+					qx += e * e
+					sg += g
+					sgk += g * e
 				}
 				n := float64(d)
+				dm := sx / n
+				mu := k + dm
+				rs := 1 / math.Sqrt(max(qx/n-dm*dm, 0)+eps)
+				sgx := sgk - dm*sg // Σ g·(x − mu)
 				// dx = rs·g − rs·Σg/n − rs³·(x − mu)·Σg(x−mu)/n = a·g + b·(x − mu) + c; x − mu is formed first
 				// so that a large mean cannot cancel in float32.
 				at, bt, ct, mt := T(rs), T(-rs*rs*rs*sgx/n), T(-rs*sg/n), T(mu)
-				xr := xs[:len(g)]
-				for j, v := range g {
-					out[j] = at*v + bt*(xr[j]-mt) + ct
+				xr, o := xs[:len(gs)], out[:len(gs)]
+				if weight == nil {
+					for j, v := range gs {
+						o[j] = at*v + bt*(xr[j]-mt) + ct
+					}
+					continue
+				}
+				w := weight[:len(gs)]
+				for j, v := range gs {
+					o[j] = at*(v*w[j]) + bt*(xr[j]-mt) + ct
 				}
 			}
 		})

@@ -241,3 +241,80 @@ func TestBatchNormEvalBackwardFD(t *testing.T) {
 		}
 	}
 }
+
+// The branch-free ReLU loops agree with the definition on signed zeros, subnormals, infinities and the
+// largest magnitudes, in both precisions.
+func TestReLUBitTricks(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1e-310, -1e-310, 1e-40, -1e-40, 1, -1, math.Inf(1), math.Inf(-1),
+		math.MaxFloat32, -math.MaxFloat32, 3.5, -2.25}
+	x64 := append([]float64(nil), vals...)
+	x32 := make([]float32, len(vals))
+	for i, v := range vals {
+		x32[i] = float32(v)
+	}
+	g64, g32 := make([]float64, len(vals)), make([]float32, len(vals))
+	for i := range g64 {
+		g64[i], g32[i] = float64(i+1), float32(i+1)
+	}
+	y64, d64 := make([]float64, len(vals)), make([]float64, len(vals))
+	y32, d32 := make([]float32, len(vals)), make([]float32, len(vals))
+	ReLU(y64, x64)
+	ReLUBackward(d64, x64, g64)
+	ReLU(y32, x32)
+	ReLUBackward(d32, x32, g32)
+	for i := range vals {
+		want64, wantd64 := 0.0, 0.0
+		if x64[i] > 0 {
+			want64, wantd64 = x64[i], g64[i]
+		}
+		if y64[i] != want64 || d64[i] != wantd64 || math.Signbit(y64[i]) {
+			t.Errorf("float64 x = %v: relu %v grad %v, want %v %v", x64[i], y64[i], d64[i], want64, wantd64)
+		}
+		want32, wantd32 := float32(0), float32(0)
+		if x32[i] > 0 {
+			want32, wantd32 = x32[i], g32[i]
+		}
+		if y32[i] != want32 || d32[i] != wantd32 || math.Signbit(float64(y32[i])) {
+			t.Errorf("float32 x = %v: relu %v grad %v, want %v %v", x32[i], y32[i], d32[i], want32, wantd32)
+		}
+	}
+}
+
+// The float32 softmax (inline exp) agrees with the float64 one to float32 accuracy over rows with a wide
+// spread, underflows to exact zeros far below the maximum, and turns a row with a NaN into NaNs (torch).
+func TestSoftmax32MatchesFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	const rows, d = 50, 37
+	x64 := normSlice(rng, rows*d, 30)
+	x64[5] = -1e30 // underflows to 0
+	x32 := make([]float32, len(x64))
+	for i, v := range x64 {
+		x32[i] = float32(v)
+		x64[i] = float64(x32[i])
+	}
+	for _, log := range []bool{false, true} {
+		y32, y64 := make([]float32, len(x32)), make([]float64, len(x64))
+		Softmax(y32, x32, rows, d, log)
+		Softmax(y64, x64, rows, d, log)
+		for i := range y64 {
+			// One float32 rounding of the result plus expf's < 1e-8: relative 2e-7, or 1e-30 absolute near 0.
+			if math.Abs(float64(y32[i])-y64[i]) > 2e-7*math.Abs(y64[i])+1e-30 {
+				t.Fatalf("log %v [%d]: float32 %v, float64 %v", log, i, y32[i], y64[i])
+			}
+		}
+		if !log && y32[5] != 0 {
+			t.Errorf("softmax of a −1e30 logit = %v, want 0", y32[5])
+		}
+	}
+	x32[d+3] = float32(math.NaN())
+	y := make([]float32, len(x32))
+	Softmax(y, x32, rows, d, false)
+	for j := d; j < 2*d; j++ {
+		if y[j] == y[j] {
+			t.Fatalf("row with a NaN: y[%d] = %v, want NaN", j, y[j])
+		}
+	}
+	if y[0] != y[0] {
+		t.Error("a NaN leaked into another row")
+	}
+}

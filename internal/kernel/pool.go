@@ -1,9 +1,6 @@
 package kernel
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // PoolGeom describes a 2-D max or average pooling on NCHW input (N, C, H, W) with a KH×KW window, stride
 // (SH, SW) and padding (PH, PW), as torch.nn.MaxPool2d / AvgPool2d with dilation 1 and ceil_mode=False.
@@ -54,85 +51,20 @@ func MaxPool2dForward[T Float](g PoolGeom, x, y []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("maxpool input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("maxpool output", len(y), g.N*g.C*oh*ow)
-	hw, l := g.H*g.W, oh*ow
-	ParallelFor(g.N*g.C, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*hw:(p+1)*hw], y[p*l:(p+1)*l]
-			for i := 0; i < oh; i++ {
-				h0, h1 := window(i, g.KH, g.SH, g.PH, g.H)
-				for j := 0; j < ow; j++ {
-					w0, w1 := window(j, g.KW, g.SW, g.PW, g.W)
-					m := T(math.Inf(-1))
-					for a := h0; a < h1; a++ {
-						for _, v := range xp[a*g.W+w0 : a*g.W+w1] {
-							if v > m || v != v {
-								m = v
-							}
-						}
-					}
-					yp[i*ow+j] = m
-				}
-			}
-		}
-	})
+	maxPoolForwardWide(g, x, y)
 }
 
 // MaxPool2dBackward overwrites dx with the gradient of sum(y ⊙ dy) for y = maxpool(x): each dy goes to the
 // window position PyTorch selects, the first maximum in row-major window order, or the last NaN when the
-// window holds NaNs. y must be MaxPool2dForward's output for x, which lets it stop at the first match.
+// window holds NaNs. y must be MaxPool2dForward's output for x: the selected element is found again as the
+// first window element equal to it (no argmax state is kept between the passes).
 func MaxPool2dBackward[T Float](g PoolGeom, x, y, dy, dx []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("maxpool input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("maxpool output", len(y), g.N*g.C*oh*ow)
 	checkLen("maxpool output gradient", len(dy), g.N*g.C*oh*ow)
 	checkLen("maxpool input gradient", len(dx), len(x))
-	hw, l := g.H*g.W, oh*ow
-	ParallelFor(g.N*g.C, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp, yp, dyp, dxp := x[p*hw:(p+1)*hw], y[p*l:(p+1)*l], dy[p*l:(p+1)*l], dx[p*hw:(p+1)*hw]
-			clear(dxp)
-			for i := 0; i < oh; i++ {
-				h0, h1 := window(i, g.KH, g.SH, g.PH, g.H)
-				for j := 0; j < ow; j++ {
-					w0, w1 := window(j, g.KW, g.SW, g.PW, g.W)
-					m := yp[i*ow+j]
-					idx := -1
-					if m == m {
-					search:
-						for a := h0; a < h1; a++ {
-							for b := w0; b < w1; b++ {
-								if xp[a*g.W+b] == m {
-									idx = a*g.W + b
-									break search
-								}
-							}
-						}
-					} else {
-						for a := h0; a < h1; a++ {
-							for b := w0; b < w1; b++ {
-								if v := xp[a*g.W+b]; v != v {
-									idx = a*g.W + b
-								}
-							}
-						}
-					}
-					if idx >= 0 {
-						dxp[idx] += dyp[i*ow+j]
-					}
-				}
-			}
-		}
-	})
-}
-
-// avgDivisor returns the divisor of the window of output (i, j): the full window size KH·KW when
-// countIncludePad is set (with ceil_mode=False every window lies inside the padded input), otherwise the
-// number of input elements it covers.
-func (g PoolGeom) avgDivisor(h0, h1, w0, w1 int, countIncludePad bool) int {
-	if countIncludePad {
-		return g.KH * g.KW
-	}
-	return (h1 - h0) * (w1 - w0)
+	maxPoolBackwardWide(g, x, y, dy, dx)
 }
 
 // AvgPool2dForward overwrites y with the window means of x, as torch.nn.AvgPool2d(count_include_pad=...,
@@ -141,25 +73,7 @@ func AvgPool2dForward[T Float](g PoolGeom, countIncludePad bool, x, y []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("avgpool input", len(x), g.N*g.C*g.H*g.W)
 	checkLen("avgpool output", len(y), g.N*g.C*oh*ow)
-	hw, l := g.H*g.W, oh*ow
-	ParallelFor(g.N*g.C, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			xp, yp := x[p*hw:(p+1)*hw], y[p*l:(p+1)*l]
-			for i := 0; i < oh; i++ {
-				h0, h1 := window(i, g.KH, g.SH, g.PH, g.H)
-				for j := 0; j < ow; j++ {
-					w0, w1 := window(j, g.KW, g.SW, g.PW, g.W)
-					var s T
-					for a := h0; a < h1; a++ {
-						for _, v := range xp[a*g.W+w0 : a*g.W+w1] {
-							s += v
-						}
-					}
-					yp[i*ow+j] = s / T(g.avgDivisor(h0, h1, w0, w1, countIncludePad))
-				}
-			}
-		}
-	})
+	avgPoolForwardWide(g, countIncludePad, x, y)
 }
 
 // AvgPool2dBackward overwrites dx with the gradient of sum(y ⊙ dy) for y = AvgPool2dForward(x): each dy is
@@ -168,26 +82,7 @@ func AvgPool2dBackward[T Float](g PoolGeom, countIncludePad bool, dy, dx []T) {
 	oh, ow := g.OutH(), g.OutW()
 	checkLen("avgpool output gradient", len(dy), g.N*g.C*oh*ow)
 	checkLen("avgpool input gradient", len(dx), g.N*g.C*g.H*g.W)
-	hw, l := g.H*g.W, oh*ow
-	ParallelFor(g.N*g.C, func(lo, hi int) {
-		for p := lo; p < hi; p++ {
-			dyp, dxp := dy[p*l:(p+1)*l], dx[p*hw:(p+1)*hw]
-			clear(dxp)
-			for i := 0; i < oh; i++ {
-				h0, h1 := window(i, g.KH, g.SH, g.PH, g.H)
-				for j := 0; j < ow; j++ {
-					w0, w1 := window(j, g.KW, g.SW, g.PW, g.W)
-					v := dyp[i*ow+j] / T(g.avgDivisor(h0, h1, w0, w1, countIncludePad))
-					for a := h0; a < h1; a++ {
-						row := dxp[a*g.W+w0 : a*g.W+w1]
-						for b := range row {
-							row[b] += v
-						}
-					}
-				}
-			}
-		}
-	})
+	avgPoolBackwardWide(g, countIncludePad, dy, dx)
 }
 
 // GlobalAvgPoolForward overwrites y (planes) with the mean of each of the planes of x (planes × hw).

@@ -110,6 +110,20 @@ func TestMaxPoolNaN(t *testing.T) {
 	}
 }
 
+// TestMaxPoolNegInf checks that an all −∞ input sends each gradient to the first in-bounds element of its
+// window, never to the (−∞) padding.
+func TestMaxPoolNegInf(t *testing.T) {
+	g := PoolGeom{N: 1, C: 1, H: 2, W: 2, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1}
+	ninf := math.Inf(-1)
+	x := []float64{ninf, ninf, ninf, ninf}
+	y := make([]float64, 4)
+	dx := make([]float64, 4)
+	MaxPool2dForward(g, x, y)
+	MaxPool2dBackward(g, x, y, []float64{1, 2, 3, 4}, dx)
+	close64(t, "y", y, x, 0)
+	close64(t, "dx", dx, []float64{10, 0, 0, 0}, 0)
+}
+
 func TestGlobalAvgPool(t *testing.T) {
 	x := []float64{1, 2, 3, 4, -1, -3, 0, 0}
 	y := make([]float64, 2)

@@ -1,40 +1,117 @@
 package kernel
 
-// Stride-1 kernels run on a "wide" layout: each input plane is copied into a buffer padded to Hp×Wp
-// (Hp = H + 2·PH, Wp = W + 2·PW), and the output plane is computed as OH rows of Wp elements of which the
-// first OW are real. In that layout the input element read by output index i through tap (kh, kw) is
-// i + kh·DH·Wp + kw·DW for every i, so each tap is one contiguous vector operation over the whole plane
-// (gonum's SIMD axpy/dot) instead of a short loop per row. The extra Wp − OW columns per row compute garbage
-// that is never copied out; in the backward passes their gradient is zero, so they add nothing.
+// Windowed kernels (depthwise and dense convolutions, pooling) run on a "wide" layout. Each input plane is
+// zero-padded to Hp×Wp (Hp = H + 2·PH, Wp = W + 2·PW) and split into SH·SW phase planes, phase (a, b)
+// holding the padded elements at rows ≡ a (mod SH) and columns ≡ b (mod SW) as a dense Hq×Wq grid
+// (Hq = ⌈Hp/SH⌉, Wq = ⌈Wp/SW⌉). For stride 1 there is one phase, the padded plane itself. The output is
+// computed as OH rows of Wq elements, of which the first OW are real. Output index i = o·Wq + j then reads
+// padded element (o·SH + kh·DH, j·SW + kw·DW) through tap (kh, kw) at buffer index i + off(kh, kw), where off
+// names the tap's phase plane and its shift inside it, the same for every i. So each tap is one contiguous
+// vector operation over the whole plane (gonum's SIMD axpy/dot) instead of a short loop per output row.
+// The extra Wq − OW columns per row compute garbage that is never copied out; in the backward passes their
+// gradient is zero, so they add nothing.
 
-// wideGeom is the wide layout of one plane for a stride-1 window of KH×KW taps with dilation (DH, DW).
+// wideGeom is the wide layout of one plane for a KH×KW window with stride (SH, SW) and dilation (DH, DW).
 type wideGeom struct {
 	h, w, ph, pw int // input plane and padding
+	sh, sw       int // stride: the phase grid
 	oh, ow       int // real output size
-	wp           int // padded row length = wide output row length
+	wp           int // phase row length Wq = wide output row length
+	hq           int // phase rows
+	plane        int // phase plane length, Hq·Wq plus the reads past its last row
 	l            int // wide output length, oh·wp
-	plen         int // padded input length, Hp·Wp plus the reads past the last row
+	plen         int // buffer length, SH·SW phase planes
 	offs         []int
 }
 
-func newWideGeom(h, w, ph, pw, oh, ow, kh, kw, dh, dw int) wideGeom {
-	wp := w + 2*pw
-	g := wideGeom{h: h, w: w, ph: ph, pw: pw, oh: oh, ow: ow, wp: wp, l: oh * wp,
-		plen: (h+2*ph)*wp + (kw-1)*dw}
+func newWideGeom(h, w, ph, pw, sh, sw, oh, ow, kh, kw, dh, dw int) wideGeom {
+	hq := (h + 2*ph + sh - 1) / sh
+	wq := (w + 2*pw + sw - 1) / sw
+	plane := hq*wq + (kw-1)*dw/sw + 1
+	g := wideGeom{h: h, w: w, ph: ph, pw: pw, sh: sh, sw: sw, oh: oh, ow: ow, wp: wq, hq: hq, plane: plane,
+		l: oh * wq, plen: sh * sw * plane}
 	g.offs = make([]int, 0, kh*kw)
 	for a := 0; a < kh; a++ {
 		for b := 0; b < kw; b++ {
-			g.offs = append(g.offs, a*dh*wp+b*dw) // row-major tap order, as PyTorch scans windows
+			// Row-major tap order, as PyTorch scans windows.
+			g.offs = append(g.offs, g.at(a*dh, b*dw))
 		}
 	}
 	return g
 }
 
+// at returns the buffer index of padded element (r, c).
+func (g wideGeom) at(r, c int) int {
+	return ((r%g.sh)*g.sw+c%g.sw)*g.plane + (r/g.sh)*g.wp + c/g.sw
+}
 
-// padPlane copies plane x (h×w) into the interior of xp; the border of xp is left as it is.
-func padPlane[T Float](g wideGeom, x, xp []T) {
+// phaseRuns calls fn once per column phase of input row r: the input columns c0, c0+SW, c0+2·SW, … < w land
+// at consecutive buffer indices from start.
+func (g wideGeom) phaseRuns(r int, fn func(c0, start int)) {
+	pr := r + g.ph
+	for b := 0; b < g.sw && b < g.w; b++ {
+		// Input column c0 = b is padded column b+pw, which sits in column phase (b+pw) mod SW.
+		fn(b, g.at(pr, b+g.pw))
+	}
+}
+
+// padPlane copies plane x (h×w), or max(x, 0) with relu, into its place in xp; the padding and slack of xp
+// are left as they are (the caller fills them once with the pad value).
+func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 	for r := 0; r < g.h; r++ {
-		copy(xp[(r+g.ph)*g.wp+g.pw:(r+g.ph)*g.wp+g.pw+g.w], x[r*g.w:(r+1)*g.w])
+		src := x[r*g.w : (r+1)*g.w]
+		if g.sw == 1 {
+			i := g.at(r+g.ph, g.pw)
+			dst := xp[i : i+g.w]
+			if !relu {
+				copy(dst, src)
+				continue
+			}
+			src = src[:len(dst)]
+			for c := range dst {
+				dst[c] = max(src[c], 0)
+			}
+			continue
+		}
+		g.phaseRuns(r, func(c0, k int) {
+			for c := c0; c < g.w; c += g.sw {
+				v := src[c]
+				if relu {
+					v = max(v, 0)
+				}
+				xp[k] = v
+				k++
+			}
+		})
+	}
+}
+
+// unpadPlane copies the interior of the padded gradient dxp into dx (h×w).
+func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
+	for r := 0; r < g.h; r++ {
+		dst := dx[r*g.w : (r+1)*g.w]
+		if g.sw == 1 {
+			i := g.at(r+g.ph, g.pw)
+			copy(dst, dxp[i:i+g.w])
+			continue
+		}
+		g.phaseRuns(r, func(c0, k int) {
+			for c := c0; c < g.w; c += g.sw {
+				dst[c] = dxp[k]
+				k++
+			}
+		})
+	}
+}
+
+// unpadPlaneMasked is unpadPlane followed by the ReLU gradient mask: dx is zero where x <= 0.
+func unpadPlaneMasked[T Float](g wideGeom, dxp, x, dx []T) {
+	unpadPlane(g, dxp, dx)
+	x = x[:len(dx)]
+	for i, v := range x {
+		if v <= 0 {
+			dx[i] = 0
+		}
 	}
 }
 
@@ -50,12 +127,5 @@ func cropPlane[T Float](g wideGeom, yw, y []T) {
 func widenPlane[T Float](g wideGeom, dy, dyw []T) {
 	for o := 0; o < g.oh; o++ {
 		copy(dyw[o*g.wp:o*g.wp+g.ow], dy[o*g.ow:(o+1)*g.ow])
-	}
-}
-
-// unpadPlane copies the interior of the padded gradient dxp into dx (h×w).
-func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
-	for r := 0; r < g.h; r++ {
-		copy(dx[r*g.w:(r+1)*g.w], dxp[(r+g.ph)*g.wp+g.pw:(r+g.ph)*g.wp+g.pw+g.w])
 	}
 }

@@ -11,12 +11,14 @@ import (
 	"github.com/nasx/nasx/internal/numtest"
 )
 
-// From testdata/gen_attn.py: a @ b with every combination of transposed operands, shapes (2, 3, ·, ·).
+// From testdata/gen_attn.py: a @ b with every combination of transposed operands, shapes (2, 3, ·, ·), and
+// with leading dimensions of size 1 broadcast (bc_*).
 func TestBatchedMatMulGolden(t *testing.T) {
 	for _, tc := range []struct {
 		cas            string
 		transA, transB bool
-	}{{"nn", false, false}, {"nt", false, true}, {"tn", true, false}, {"tt", true, true}} {
+	}{{"nn", false, false}, {"nt", false, true}, {"tn", true, false}, {"tt", true, true},
+		{"bc_nt", false, true}, {"bc_mixed", false, false}} {
 		t.Run(tc.cas, func(t *testing.T) {
 			fx := func(n string) *tensor.Dense { return opsFixture(t, "attn", tc.cas, n) }
 			build := func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) {
@@ -70,7 +72,7 @@ func TestBatchedMatMulShapeErrors(t *testing.T) {
 		want string
 	}{
 		{tensor.Shape{2, 6, 5}, false, "inner dimensions 5 and 6 differ"},
-		{tensor.Shape{3, 5, 6}, false, "leading dimension 0 differs"},
+		{tensor.Shape{3, 5, 6}, false, "leading dimension 0 differs (2 vs 3; only size 1 broadcasts)"},
 		{tensor.Shape{2, 5, 6}, true, "inner dimensions 5 and 6 differ"},
 	} {
 		b := G.NewTensor(g, tensor.Float32, 3, G.WithShape(tc.b...))

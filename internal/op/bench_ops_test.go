@@ -6,13 +6,17 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 // Forward+backward benchmarks of the ops on the sizes nasx trains: a DARTS mixed edge (N=32, C=16, 16×16)
 // and the NAR transformer for NAS-Bench-201 (batch 128, 31 tokens, d_model 128, 4 heads of 32, FFN 512;
 // algorithms.md B.3). Each step is Reset + RunAll of a TapeMachine that computes the op and the gradients of
 // all its float inputs for a fixed upstream gradient R (G.Backpropagate, so no loss op is timed).
-// testdata/bench_torch_ops.py times the same blocks in PyTorch.
+// testdata/bench_torch_ops.py times the same blocks in PyTorch. Besides wall time each benchmark reports
+// cpu-ms/op (process CPU time, all threads): on a shared machine, compare it at GOMAXPROCS=1 with the
+// script's cpu column at one thread.
 
 var benchSink G.Value
 
@@ -48,12 +52,14 @@ func benchOp(b *testing.B, shapes [][]int, build func(g *G.ExprGraph, in G.Nodes
 	defer m.Close()
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := numtest.CPUTime()
 	for b.Loop() {
 		m.Reset()
 		if err := m.RunAll(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	numtest.ReportCPU(b, start)
 	benchSink = gv
 }
 
@@ -145,10 +151,12 @@ func BenchmarkCrossEntropy(b *testing.B) {
 	m := G.NewTapeMachine(g)
 	defer m.Close()
 	b.ReportAllocs()
+	start := numtest.CPUTime()
 	for b.Loop() {
 		m.Reset()
 		if err := m.RunAll(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	numtest.ReportCPU(b, start)
 }

@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 // BenchmarkOpFwdBwd times one training step through gorgonia for each op on the DARTS mixed-edge input of
@@ -23,6 +25,16 @@ func BenchmarkOpFwdBwd(b *testing.B) {
 		{"identity", nil, func(x, _ *G.Node) (*G.Node, error) { return x, nil }},
 		{"dw3x3", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
 			return Conv2d(x, w, nil, ConvParams{Padding: p1, Groups: c})
+		}},
+		{"relu_dw3x3_fused", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
+			return Conv2d(x, w, nil, ConvParams{Padding: p1, Groups: c, ReLU: true})
+		}},
+		{"relu_dw3x3_separate", []int{c, 1, 3, 3}, func(x, w *G.Node) (*G.Node, error) {
+			r, err := G.Rectify(x)
+			if err != nil {
+				return nil, err
+			}
+			return Conv2d(r, w, nil, ConvParams{Padding: p1, Groups: c})
 		}},
 		{"dw5x5_d2", []int{c, 1, 5, 5}, func(x, w *G.Node) (*G.Node, error) {
 			return Conv2d(x, w, nil, ConvParams{Padding: [2]int{4, 4}, Dilation: [2]int{2, 2}, Groups: c})
@@ -65,6 +77,7 @@ func BenchmarkOpFwdBwd(b *testing.B) {
 			m := G.NewTapeMachine(g, G.BindDualValues(wrt...))
 			defer m.Close()
 			b.ReportAllocs()
+			defer numtest.ReportCPU(b, numtest.CPUTime())
 			for b.Loop() {
 				m.Reset()
 				if err := m.RunAll(); err != nil {

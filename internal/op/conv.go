@@ -13,10 +13,12 @@ import (
 
 // ConvParams are torch.nn.Conv2d's parameters other than the weight: stride, zero padding on both sides and
 // dilation as (height, width), and the number of groups. Zero values mean PyTorch's defaults: stride 1,
-// padding 0, dilation 1, groups 1.
+// padding 0, dilation 1, groups 1. ReLU fuses a ReLU in front of the convolution, conv2d(relu(x), w): one op
+// instead of two, and no ReLU output to allocate (DARTS' ReLU → conv blocks).
 type ConvParams struct {
 	Stride, Padding, Dilation [2]int
 	Groups                    int
+	ReLU                      bool
 }
 
 // norm returns p with zero strides, dilations and groups replaced by 1.
@@ -35,9 +37,10 @@ func (p ConvParams) norm() ConvParams {
 	return p
 }
 
+// String renders the parameters compactly; ops use it in their names and hashes.
 func (p ConvParams) String() string {
-	return fmt.Sprintf("s%dx%d,p%dx%d,d%dx%d,g%d", p.Stride[0], p.Stride[1], p.Padding[0], p.Padding[1],
-		p.Dilation[0], p.Dilation[1], p.Groups)
+	return fmt.Sprintf("s%dx%d,p%dx%d,d%dx%d,g%d,relu%v", p.Stride[0], p.Stride[1], p.Padding[0], p.Padding[1],
+		p.Dilation[0], p.Dilation[1], p.Groups, p.ReLU)
 }
 
 // geom returns the kernel geometry for input shape xs (N, C, H, W) and weight shape ws (K, C/g, KH, KW),
@@ -51,7 +54,7 @@ func (p ConvParams) geom(name string, xs, ws tensor.Shape) (kernel.ConvGeom, err
 	}
 	g := kernel.ConvGeom{N: xs[0], C: xs[1], H: xs[2], W: xs[3], K: ws[0], KH: ws[2], KW: ws[3],
 		SH: p.Stride[0], SW: p.Stride[1], PH: p.Padding[0], PW: p.Padding[1], DH: p.Dilation[0], DW: p.Dilation[1],
-		Groups: p.Groups}
+		Groups: p.Groups, ReLU: p.ReLU}
 	if p.Groups > 0 && ws[1]*p.Groups != xs[1] {
 		return g, shapeErrorf(name, "weight %v has %d input channels per group, input %v has %d channels in %d groups (want weight dim 1 = %d)",
 			ws, ws[1], xs, xs[1], p.Groups, xs[1]/max(p.Groups, 1))
@@ -63,8 +66,9 @@ func (p ConvParams) geom(name string, xs, ws tensor.Shape) (kernel.ConvGeom, err
 }
 
 // Conv2d returns the node conv2d(x, w) + b, as torch.nn.functional.conv2d(x, w, b, stride, padding,
-// dilation, groups). x is (N, C, H, W), w is (K, C/groups, KH, KW) and b, which may be nil, is (K). Depthwise
-// convolutions (groups = C = K) run direct loops; the others run im2col + GEMM.
+// dilation, groups), or conv2d(relu(x), w) + b with p.ReLU. x is (N, C, H, W), w is (K, C/groups, KH, KW)
+// and b, which may be nil, is (K). Depthwise convolutions (groups = C = K) and stride-1 ones run on padded
+// planes, one SIMD pass per tap; strided dense ones run im2col + GEMM.
 func Conv2d(x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	op := conv2dOp{p: p.norm(), bias: b != nil}
 	if _, err := op.InferShape(x.Shape(), w.Shape(), biasShape(b)); err != nil {
@@ -172,7 +176,13 @@ func (op conv2dOp) DiffWRT(n int) []bool {
 
 func (op conv2dOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	xs := in[0].Shape()
-	dx, err := G.ApplyOp(convBwdDataOp{p: op.p, h: xs[2], w: xs[3]}, in[1], grad)
+	var dx *G.Node
+	var err error
+	if op.p.ReLU {
+		dx, err = G.ApplyOp(convBwdDataOp{p: op.p, h: xs[2], w: xs[3]}, in[1], grad, in[0])
+	} else {
+		dx, err = G.ApplyOp(convBwdDataOp{p: op.p, h: xs[2], w: xs[3]}, in[1], grad)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%v: backward data: %w", op, err)
 	}
@@ -191,16 +201,28 @@ func (op conv2dOp) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx, dw, db}, nil
 }
 
-// convBwdDataOp maps (w, dy) to dx = ∂(sum(conv2d(x, w) ⊙ dy))/∂x for an input of spatial size h×w. With bias
-// it is also the forward pass of ConvTranspose2d.
+// convBwdDataOp maps (w, dy) to dx = ∂(sum(conv2d(x, w) ⊙ dy))/∂x for an input of spatial size h×w; with
+// p.ReLU it maps (w, dy, x), as the ReLU mask needs x.
 type convBwdDataOp struct {
 	pure
 	p    ConvParams
 	h, w int
 }
 
-func (op convBwdDataOp) Arity() int            { return 2 }
-func (op convBwdDataOp) Type() hm.Type         { return hm.NewFnType(t4, t4, t4) }
+func (op convBwdDataOp) Arity() int {
+	if op.p.ReLU {
+		return 3
+	}
+	return 2
+}
+
+func (op convBwdDataOp) Type() hm.Type {
+	if op.p.ReLU {
+		return hm.NewFnType(t4, t4, t4, t4)
+	}
+	return hm.NewFnType(t4, t4, t4)
+}
+
 func (op convBwdDataOp) String() string        { return describe("Conv2dBackwardData", op.p, op.h, op.w) }
 func (op convBwdDataOp) WriteHash(h hash.Hash) { writeHash(h, "Conv2dBackwardData", op.p, op.h, op.w) }
 func (op convBwdDataOp) Hashcode() uint32      { return hashcode(op) }
@@ -239,7 +261,7 @@ func (op convBwdDataOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op convBwdDataOp) Do(in ...G.Value) (G.Value, error) {
-	if err := checkArity(op.String(), 2, len(in)); err != nil {
+	if err := checkArity(op.String(), op.Arity(), len(in)); err != nil {
 		return nil, err
 	}
 	ds, dt, err := denseArgs(op.String(), in)
@@ -250,13 +272,24 @@ func (op convBwdDataOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	if op.p.ReLU && !ds[2].Shape().Eq(tensor.Shape{g.N, g.C, g.H, g.W}) {
+		return nil, shapeErrorf(op.String(), "input %v does not match its gradient (%d, %d, %d, %d)", ds[2].Shape(), g.N, g.C, g.H, g.W)
+	}
 	dx := newLike(dt, g.N, g.C, g.H, g.W)
 	if dt == tensor.Float32 {
-		kernel.Conv2dBackwardData(g, data[float32](ds[0]), data[float32](ds[1]), data[float32](dx))
+		convBackwardData[float32](g, ds, dx)
 	} else {
-		kernel.Conv2dBackwardData(g, data[float64](ds[0]), data[float64](ds[1]), data[float64](dx))
+		convBackwardData[float64](g, ds, dx)
 	}
 	return dx, nil
+}
+
+func convBackwardData[T kernel.Float](g kernel.ConvGeom, ds []*tensor.Dense, dx *tensor.Dense) {
+	var x []T
+	if len(ds) == 3 {
+		x = data[T](ds[2])
+	}
+	kernel.Conv2dBackwardData(g, x, data[T](ds[0]), data[T](ds[1]), data[T](dx))
 }
 
 // convBwdFilterOp maps (x, dy) to dw = ∂(sum(conv2d(x, w) ⊙ dy))/∂w for a kh×kw kernel.

@@ -19,6 +19,7 @@ type convCase struct {
 	Groups        int    `json:"groups"`
 	Bias          bool   `json:"bias"`
 	OutputPadding [2]int `json:"output_padding"`
+	ReLU          bool   `json:"relu"`
 }
 
 // build returns the graph builder for the case: inputs are (x, w) or (x, w, b).
@@ -34,7 +35,8 @@ func (c convCase) build(t testing.TB) func(g *G.ExprGraph, in G.Nodes) *G.Node {
 			y, err = ConvTranspose2d(in[0], in[1], b, ConvTransposeParams{Stride: c.Stride, Padding: c.Padding,
 				OutputPadding: c.OutputPadding, Dilation: c.Dilation, Groups: c.Groups})
 		} else {
-			y, err = Conv2d(in[0], in[1], b, ConvParams{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation, Groups: c.Groups})
+			y, err = Conv2d(in[0], in[1], b, ConvParams{Stride: c.Stride, Padding: c.Padding, Dilation: c.Dilation,
+				Groups: c.Groups, ReLU: c.ReLU})
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
@@ -56,8 +58,8 @@ func (c convCase) inputs(t *testing.T) []*tensor.Dense {
 func TestConvGolden(t *testing.T) {
 	var cases []convCase
 	readCases(t, "testdata/conv/cases.json", &cases)
-	if len(cases) < 14 {
-		t.Fatalf("testdata/conv/cases.json has %d cases, want 14", len(cases))
+	if len(cases) < 19 {
+		t.Fatalf("testdata/conv/cases.json has %d cases, want 19", len(cases))
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -107,6 +109,7 @@ func TestConvNoMerge(t *testing.T) {
 		{Padding: [2]int{2, 2}, Groups: 4, Dilation: [2]int{2, 2}},
 		{Padding: [2]int{1, 0}, Groups: 4},
 		{Padding: [2]int{1, 1}, Groups: 4, Stride: [2]int{1, 2}},
+		{Padding: [2]int{1, 1}, Groups: 4, ReLU: true},
 	}
 	seen := map[*G.Node]int{}
 	for i, p := range variants {

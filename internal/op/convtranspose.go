@@ -146,7 +146,7 @@ func (op convTransposeOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func convTransposeForward[T kernel.Float](g kernel.ConvGeom, ds []*tensor.Dense, y *tensor.Dense) {
-	kernel.Conv2dBackwardData(g, data[T](ds[1]), data[T](ds[0]), data[T](y))
+	kernel.Conv2dBackwardData(g, nil, data[T](ds[1]), data[T](ds[0]), data[T](y))
 	if len(ds) == 3 {
 		kernel.AddChannelBias(g.N, g.H*g.W, data[T](ds[2]), data[T](y))
 	}

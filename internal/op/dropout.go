@@ -73,7 +73,8 @@ func (d *Dropout) P() float64 {
 	return d.p
 }
 
-// SetTraining selects training (random masks) or evaluation (identity).
+// SetTraining selects training (random masks) or evaluation (identity). Building a TapeMachine also sets the
+// mode (evaluation with gorgonia.EvalMode()), as for BatchNorm2d.
 func (d *Dropout) SetTraining(training bool) {
 	d.mu.Lock()
 	d.training = training

@@ -18,7 +18,7 @@ type funcOp struct {
 	pure
 	name  string // describe(kind, params...): String() and what WriteHash writes
 	arity int
-	typ   hm.Type
+	typ   []hm.Type // argument types then the return type; Type() builds a fresh hm function type from them
 	shape func(in []tensor.Shape) (tensor.Shape, error)
 	do    func(in []G.Value) (G.Value, error)
 	// diffWRT says which inputs get a gradient; nil for a backward op.
@@ -37,8 +37,10 @@ var (
 // Arity returns the number of inputs.
 func (o *funcOp) Arity() int { return o.arity }
 
-// Type returns the op's hm function type.
-func (o *funcOp) Type() hm.Type { return o.typ }
+// Type returns the op's hm function type, built anew on each call: gorgonia hands the value it gets back to
+// hm's pool (hm.ReturnFnType, which clears it) after inferring a node's type, so a cached one would be
+// corrupted.
+func (o *funcOp) Type() hm.Type { return hm.NewFnType(o.typ...) }
 
 // InferShape applies the op's shape rule to the input shapes.
 func (o *funcOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
@@ -106,8 +108,8 @@ func shapeOfInput(i int) func([]tensor.Shape) (tensor.Shape, error) {
 // scalarShape is the shape rule of the losses.
 func scalarShape([]tensor.Shape) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
 
-// fnType returns the hm function type a -> b -> ... -> ret.
-func fnType(ts ...hm.Type) hm.Type { return hm.NewFnType(ts...) }
+// fnType returns the signature a -> b -> ... -> ret as the list funcOp.Type builds its function type from.
+func fnType(ts ...hm.Type) []hm.Type { return ts }
 
 // apply is G.ApplyOp with the error wrapped by the op's name.
 func apply(o *funcOp, in ...*G.Node) (*G.Node, error) {

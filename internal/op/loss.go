@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/chewxy/hm"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -68,9 +70,9 @@ func softmax(x *G.Node, log bool) (*G.Node, error) {
 }
 
 // CrossEntropy returns the mean over the batch of torch's CrossEntropyLoss(label_smoothing=smoothing) for
-// logits (N, C) and target (N), a tensor of the logits' dtype that holds class indices (0, 1, ..., C−1 as
-// exact floats; copy the batch labels into it each step). A target that is not an integer in [0, C) is an
-// error naming the row. No gradient flows to target.
+// logits (N, C) and target (N) holding class indices 0, 1, ..., C−1: an int, int64 or int32 tensor, or a
+// tensor of the logits' float dtype holding exact integers (copy the batch labels into it each step). A
+// target that is not an integer in [0, C) is an error naming the row. No gradient flows to target.
 func CrossEntropy(logits, target *G.Node, smoothing float64) (*G.Node, error) {
 	name := describe("CrossEntropy", smoothing)
 	if logits.Dims() != 2 || target.Dims() != 1 || target.Shape()[0] != logits.Shape()[0] {
@@ -79,32 +81,43 @@ func CrossEntropy(logits, target *G.Node, smoothing float64) (*G.Node, error) {
 	if !(smoothing >= 0 && smoothing <= 1) {
 		return nil, fmt.Errorf("op %s: label smoothing %v, want in [0, 1]", name, smoothing)
 	}
-	o := &funcOp{name: name, arity: 2, typ: fnType(t2, t1, tA), shape: scalarShape, diffWRT: []bool{true, false}}
+	// The targets have their own type variable, so that integer tensors are accepted. Not 'b': gorgonia's
+	// inferNodeType uses 'b' for the return type.
+	tt := G.TensorType{Dims: 1, Of: hm.TypeVariable('t')}
+	o := &funcOp{name: name, arity: 2, typ: fnType(t2, tt, tA), shape: scalarShape, diffWRT: []bool{true, false}}
 	o.do = func(in []G.Value) (G.Value, error) {
-		ds, dt, err := denseArgs(name, in)
+		ds, dt, err := denseArgs(name, in[:1])
+		if err != nil {
+			return nil, err
+		}
+		target, err := classTargets(name, in[1], ds[0].Shape())
 		if err != nil {
 			return nil, err
 		}
 		var loss float64
-		byDtype(dt, func() { loss, err = ceRun[float32](name, ds, smoothing, nil, 0) },
-			func() { loss, err = ceRun[float64](name, ds, smoothing, nil, 0) })
-		return newScalar(dt, loss), err
+		byDtype(dt, func() { loss = ceRun[float32](ds[0], target, smoothing, nil, 0) },
+			func() { loss = ceRun[float64](ds[0], target, smoothing, nil, 0) })
+		return newScalar(dt, loss), nil
 	}
 	o.symDiff = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-		b := &funcOp{name: describe("CrossEntropyGrad", smoothing), arity: 3, typ: fnType(t2, t1, tA, t2), shape: shapeOfInput(0)}
+		b := &funcOp{name: describe("CrossEntropyGrad", smoothing), arity: 3, typ: fnType(t2, tt, tA, t2), shape: shapeOfInput(0)}
 		b.do = func(vs []G.Value) (G.Value, error) {
 			g, err := scalarValue(b.name, vs[2])
 			if err != nil {
 				return nil, err
 			}
-			ds, dt, err := denseArgs(b.name, vs[:2])
+			ds, dt, err := denseArgs(b.name, vs[:1])
+			if err != nil {
+				return nil, err
+			}
+			target, err := classTargets(b.name, vs[1], ds[0].Shape())
 			if err != nil {
 				return nil, err
 			}
 			dx := newLike(dt, ds[0].Shape()...)
-			byDtype(dt, func() { _, err = ceRun[float32](b.name, ds, smoothing, dx, g) },
-				func() { _, err = ceRun[float64](b.name, ds, smoothing, dx, g) })
-			return dx, err
+			byDtype(dt, func() { ceRun[float32](ds[0], target, smoothing, dx, g) },
+				func() { ceRun[float64](ds[0], target, smoothing, dx, g) })
+			return dx, nil
 		}
 		dx, err := apply(b, in[0], in[1], grad)
 		return G.Nodes{dx, nil}, err
@@ -112,23 +125,68 @@ func CrossEntropy(logits, target *G.Node, smoothing float64) (*G.Node, error) {
 	return apply(o, logits, target)
 }
 
-// ceRun validates the targets and runs the cross-entropy kernel; dx, when non-nil, receives g·dloss/dlogits.
-func ceRun[T kernel.Float](name string, ds []*tensor.Dense, eps float64, dx *tensor.Dense, g float64) (float64, error) {
-	s := ds[0].Shape()
-	if len(s) != 2 || !ds[1].Shape().Eq(tensor.Shape{s[0]}) {
-		return 0, shapeErrorf(name, "logits %v, target %v: want (N, C) and (N)", s, ds[1].Shape())
+// classTargets checks that v holds one class index in [0, C) per row of logits (N, C) and returns them. v is an
+// int, int64 or int32 tensor, or a float32/float64 tensor of exact integers.
+func classTargets(name string, v G.Value, logits tensor.Shape) ([]int, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("op %s: target: want a tensor of class indices, got %T", name, v)
 	}
-	n, c := s[0], s[1]
-	tf := data[T](ds[1])
-	target := make([]int, n)
-	for i, v := range tf {
-		f := float64(v)
-		if f != math.Trunc(f) || f < 0 || f >= float64(c) {
-			return 0, fmt.Errorf("op %s: target[%d] = %v, want a class index in [0, %d)", name, i, f, c)
+	if len(logits) != 2 || !d.Shape().Eq(tensor.Shape{logits[0]}) {
+		return nil, shapeErrorf(name, "logits %v, target %v: want (N, C) and (N)", logits, d.Shape())
+	}
+	n, c := logits[0], logits[1]
+	out := make([]int, n)
+	bad := func(i int, v any) error {
+		return fmt.Errorf("op %s: target[%d] = %v, want a class index in [0, %d)", name, i, v, c)
+	}
+	switch ts := d.Data().(type) {
+	case []int:
+		for i, t := range ts {
+			if t < 0 || t >= c {
+				return nil, bad(i, t)
+			}
+			out[i] = t
 		}
-		target[i] = int(f)
+	case []int64:
+		for i, t := range ts {
+			if t < 0 || t >= int64(c) {
+				return nil, bad(i, t)
+			}
+			out[i] = int(t)
+		}
+	case []int32:
+		for i, t := range ts {
+			if t < 0 || t >= int32(c) {
+				return nil, bad(i, t)
+			}
+			out[i] = int(t)
+		}
+	case []float32:
+		for i, t := range ts {
+			f := float64(t)
+			if f != math.Trunc(f) || f < 0 || f >= float64(c) {
+				return nil, bad(i, f)
+			}
+			out[i] = int(f)
+		}
+	case []float64:
+		for i, f := range ts {
+			if f != math.Trunc(f) || f < 0 || f >= float64(c) {
+				return nil, bad(i, f)
+			}
+			out[i] = int(f)
+		}
+	default:
+		return nil, fmt.Errorf("op %s: target has dtype %v: %w (want int, int64, int32 or a float dtype)", name, d.Dtype(), ErrDtype)
 	}
-	return kernel.CrossEntropy(data[T](ds[0]), target, n, c, eps, sliceOrNil[T](dx), g), nil
+	return out, nil
+}
+
+// ceRun runs the cross-entropy kernel on logits (N, C); dx, when non-nil, receives g·dloss/dlogits.
+func ceRun[T kernel.Float](logits *tensor.Dense, target []int, eps float64, dx *tensor.Dense, g float64) float64 {
+	s := logits.Shape()
+	return kernel.CrossEntropy(data[T](logits), target, s[0], s[1], eps, sliceOrNil[T](dx), g)
 }
 
 // SoftCrossEntropy returns the mean over the batch of −Σ_c q'·log_softmax(logits) for logits (N, C) and soft
@@ -277,4 +335,54 @@ func mmse[T kernel.Float](ds []*tensor.Dense, rows, d int, msum float64, out *te
 		dt = data[T](out)
 	}
 	return kernel.MaskedMSE(data[T](ds[0]), data[T](ds[1]), data[T](ds[2]), rows, d, msum, dp, dt, g)
+}
+
+// RankLoss returns NAR's pairwise ranking loss (ReNAS's, algorithms.md B.3) for the predicted scores (B) and
+// the true accuracies targets (B), B ≥ 2: mean over ordered pairs i ≠ j of
+// log(1 + exp(−(s_i − s_j)·sign(y_i − y_j))). No gradient flows to targets.
+func RankLoss(scores, targets *G.Node) (*G.Node, error) {
+	name := describe("RankLoss")
+	if scores.Dims() != 1 || !targets.Shape().Eq(scores.Shape()) || scores.Shape()[0] < 2 {
+		return nil, shapeErrorf(name, "scores %v, targets %v: want both (B) with B >= 2", scores.Shape(), targets.Shape())
+	}
+	o := &funcOp{name: name, arity: 2, typ: fnType(t1, t1, tA), shape: scalarShape, diffWRT: []bool{true, false}}
+	run := func(bname string, vs []G.Value, grad bool, g float64) (G.Value, error) {
+		ds, dt, err := denseArgs(bname, vs)
+		if err != nil {
+			return nil, err
+		}
+		if ds[0].Dims() != 1 || !ds[1].Shape().Eq(ds[0].Shape()) || ds[0].Shape()[0] < 2 {
+			return nil, shapeErrorf(bname, "scores %v, targets %v: want both (B) with B >= 2", ds[0].Shape(), ds[1].Shape())
+		}
+		var out *tensor.Dense
+		if grad {
+			out = newLike(dt, ds[0].Shape()...)
+		}
+		var loss float64
+		f32 := func() {
+			loss = kernel.RankLoss(data[float32](ds[0]), data[float32](ds[1]), sliceOrNil[float32](out), g)
+		}
+		f64 := func() {
+			loss = kernel.RankLoss(data[float64](ds[0]), data[float64](ds[1]), sliceOrNil[float64](out), g)
+		}
+		byDtype(dt, f32, f64)
+		if grad {
+			return out, nil
+		}
+		return newScalar(dt, loss), nil
+	}
+	o.do = func(in []G.Value) (G.Value, error) { return run(name, in, false, 0) }
+	o.symDiff = func(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		b := &funcOp{name: describe("RankLossGrad"), arity: 3, typ: fnType(t1, t1, tA, t1), shape: shapeOfInput(0)}
+		b.do = func(vs []G.Value) (G.Value, error) {
+			g, err := scalarValue(b.name, vs[2])
+			if err != nil {
+				return nil, err
+			}
+			return run(b.name, vs[:2], true, g)
+		}
+		ds, err := apply(b, in[0], in[1], grad)
+		return G.Nodes{ds, nil}, err
+	}
+	return apply(o, scores, targets)
 }

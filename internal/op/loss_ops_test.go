@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -168,5 +169,88 @@ func TestSoftmaxOutputSurvivesInPlaceConsumers(t *testing.T) {
 				return mustNode(t)(G.Add(a, b))
 			}, []*tensor.Dense{x}, fdTol)
 		})
+	}
+}
+
+// From testdata/gen_loss.py: NAR's RankLoss on 7 scores with one tie among the targets.
+func TestRankLossGolden(t *testing.T) {
+	fx := func(n string) *tensor.Dense { return opsFixture(t, "loss", "rank", n) }
+	y, grads := goldenRun(t, []*tensor.Dense{fx("s"), fx("y")}, nil, []int{0},
+		func(g *G.ExprGraph, in G.Nodes) (*G.Node, error) { return RankLoss(in[0], in[1]) })
+	numtest.AllClose(t, y, fx("loss").Float32s(), goldenAtol, goldenRtol)
+	numtest.AllClose(t, grads[0], fx("ds").Float32s(), goldenAtol, goldenRtol)
+	target := fx("y")
+	numtest.CheckGrad(t, func(g *G.ExprGraph, in G.Nodes) *G.Node {
+		return mustNode(t)(RankLoss(in[0], G.NewConstant(float64Inputs(target)[0])))
+	}, float64Inputs(fx("s")), fdTol)
+	g := G.NewGraph()
+	one := G.NewVector(g, tensor.Float32, G.WithShape(1))
+	if _, err := RankLoss(one, one); err == nil || !strings.Contains(err.Error(), "B >= 2") {
+		t.Errorf("RankLoss of one score: %v", err)
+	}
+}
+
+// Integer target tensors (int, int64, int32) give the same loss and gradient as float-coded ones.
+func TestCrossEntropyIntegerTargets(t *testing.T) {
+	x := opsFixture(t, "loss", "ce_ls", "x")
+	tf := opsFixture(t, "loss", "ce_ls", "target").Float32s()
+	wantLoss := opsFixture(t, "loss", "ce_ls", "loss").Float32s()
+	wantDx := opsFixture(t, "loss", "ce_ls", "dx").Float32s()
+	ints, i64s, i32s := make([]int, len(tf)), make([]int64, len(tf)), make([]int32, len(tf))
+	for i, v := range tf {
+		ints[i], i64s[i], i32s[i] = int(v), int64(v), int32(v)
+	}
+	for name, tgt := range map[string]*tensor.Dense{
+		"int":   tensor.New(tensor.WithShape(len(tf)), tensor.WithBacking(ints)),
+		"int64": tensor.New(tensor.WithShape(len(tf)), tensor.WithBacking(i64s)),
+		"int32": tensor.New(tensor.WithShape(len(tf)), tensor.WithBacking(i32s)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := G.NewGraph()
+			xn := G.NewMatrix(g, tensor.Float32, G.WithShape(x.Shape()...), G.WithValue(x.Clone()))
+			tn := G.NewVector(g, tgt.Dtype(), G.WithShape(len(tf)), G.WithValue(tgt))
+			loss := mustNode(t)(CrossEntropy(xn, tn, 0.1))
+			scaled := mustNode(t)(G.Mul(loss, G.NewConstant(float32(lossScale))))
+			grads, err := G.Grad(scaled, xn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lv, gv G.Value
+			G.Read(loss, &lv)
+			G.Read(grads[0], &gv)
+			m := G.NewTapeMachine(g)
+			defer m.Close()
+			if err := m.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			numtest.AllClose(t, float32sOf(t, lv), wantLoss, goldenAtol, goldenRtol)
+			numtest.AllClose(t, float32sOf(t, gv), wantDx, goldenAtol, goldenRtol)
+		})
+	}
+	g := G.NewGraph()
+	xn := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithInit(G.Zeroes()))
+	tn := G.NewVector(g, tensor.Int64, G.WithShape(2), G.WithValue(tensor.New(tensor.WithBacking([]int64{1, 3}))))
+	mustNode(t)(CrossEntropy(xn, tn, 0))
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err == nil || !strings.Contains(err.Error(), "target[1] = 3, want a class index in [0, 3)") {
+		t.Errorf("int64 target out of range: %v", err)
+	}
+}
+
+// gorgonia returns the value of Op.Type to hm's pool, which clears it, after each type inference; an op's
+// Type must therefore survive that (a cached type read "<nil> → <nil>" afterwards).
+func TestFuncOpTypeSurvivesPoolReturn(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3))
+	y := mustNode(t)(ReLU(x))
+	want := y.Op().Type().String()
+	ft, ok := y.Op().Type().(*hm.FunctionType)
+	if !ok {
+		t.Fatalf("Type() = %T, want *hm.FunctionType", y.Op().Type())
+	}
+	hm.ReturnFnType(ft)
+	if got := y.Op().Type().String(); got != want || strings.Contains(got, "<nil>") {
+		t.Errorf("Type() after a pool return = %q, want %q", got, want)
 	}
 }

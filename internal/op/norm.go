@@ -32,8 +32,9 @@ type BatchNormConfig struct {
 // running mean and the running (unbiased) variance with the momentum; in evaluation it normalises with the
 // running statistics. Every instance has a unique id, so two layers on the same input never merge.
 //
-// The mode is switched by SetTraining (a TapeMachine calls it when built; gorgonia.EvalMode() gives
-// evaluation). The running statistics are kept in float64 and are read and restored through RunningStats and
+// The mode is switched by SetTraining. Building a TapeMachine also sets it, for every layer in the graph
+// (training, or evaluation with gorgonia.EvalMode()); when a training and an evaluation machine share one
+// graph, the last one built wins, so call SetTraining before running the other. The running statistics are kept in float64 and are read and restored through RunningStats and
 // SetRunningStats for checkpoints (the buffers named BufferRunningMean, BufferRunningVar and
 // BufferNumBatchesTracked in a PyTorch state_dict).
 //
@@ -121,8 +122,8 @@ func (bn *BatchNorm2d) name() string {
 }
 
 // Apply normalises x (N, C, H, W). weight and bias are (C) vectors when the layer is affine and must be nil
-// otherwise. Applying one layer to several inputs shares its running statistics, as calling a torch module
-// twice does.
+// otherwise. Applying one layer several times (to one input or to several) shares its running statistics and
+// updates them once per application and step, as calling a torch module twice does.
 func (bn *BatchNorm2d) Apply(x, weight, bias *G.Node) (*G.Node, error) {
 	name := bn.name()
 	if x.Dims() != 4 {
@@ -143,7 +144,10 @@ func (bn *BatchNorm2d) Apply(x, weight, bias *G.Node) (*G.Node, error) {
 		}
 		inputs = append(inputs, weight, bias)
 	}
-	o := &funcOp{name: name, arity: len(inputs), shape: sameShape, training: bn.SetTraining}
+	// Each application is its own node (like a torch module called twice, it updates the running statistics
+	// once per call), so the name carries an application id next to the layer's.
+	o := &funcOp{name: describe("BatchNorm2d", bn.id, nextID(), bn.c, bn.cfg.Eps, bn.cfg.Momentum, bn.cfg.Affine),
+		arity: len(inputs), shape: sameShape, training: bn.SetTraining}
 	if bn.cfg.Affine {
 		o.typ = fnType(t4, t1, t1, t4)
 		o.diffWRT = []bool{true, true, true}
@@ -295,6 +299,9 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 // 1e-5; the NAR transformer uses 1e-6), then applies the affine weight and bias (D). weight and bias may both be
 // nil for no affine transform (elementwise_affine=False).
 func LayerNorm(x, weight, bias *G.Node, eps float64) (*G.Node, error) {
+	if x.Dims() < 1 || x.Shape()[x.Dims()-1] < 1 {
+		return nil, shapeErrorf("LayerNorm", "x has shape %v, want (..., D) with D >= 1", x.Shape())
+	}
 	d := x.Shape()[x.Dims()-1]
 	affine := weight != nil
 	name := describe("LayerNorm", x.Dims(), d, eps, affine)

@@ -243,3 +243,38 @@ func TestBatchNorm2dBuffersRoundTrip(t *testing.T) {
 		t.Error("Buffers(int) succeeded")
 	}
 }
+
+func TestLayerNormErrors(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 4))
+	w := G.NewVector(g, tensor.Float32, G.WithShape(3))
+	if _, err := LayerNorm(x, w, w, 1e-6); err == nil || !strings.Contains(err.Error(), "want (4)") {
+		t.Errorf("LayerNorm with a (3) weight on (2,4): %v", err)
+	}
+	if _, err := LayerNorm(x, w, nil, 1e-6); err == nil || !strings.Contains(err.Error(), "both") {
+		t.Errorf("LayerNorm with weight but no bias: %v", err)
+	}
+	s := G.NewScalar(g, tensor.Float32)
+	if _, err := LayerNorm(s, nil, nil, 1e-6); err == nil {
+		t.Error("LayerNorm of a scalar succeeded")
+	}
+}
+
+// One layer applied twice to one input gives two nodes and two running-stat updates per step, as torch.
+func TestBatchNorm2dAppliedTwice(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float64, 4, G.WithShape(2, 1, 1, 2), G.WithValue(tensor.New(tensor.WithShape(2, 1, 1, 2), tensor.WithBacking([]float64{1, 2, 3, 6}))))
+	bn, _ := NewBatchNorm2d(1, BatchNormConfig{})
+	a, b := mustNode(t)(bn.Apply(x, nil, nil)), mustNode(t)(bn.Apply(x, nil, nil))
+	if a == b {
+		t.Fatal("two applications of one layer merged")
+	}
+	m := G.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, nb := bn.RunningStats(); nb != 2 {
+		t.Errorf("num_batches_tracked = %d after one step with two applications, want 2", nb)
+	}
+}

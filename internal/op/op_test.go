@@ -8,6 +8,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 func TestDescribeAndHash(t *testing.T) {
@@ -49,4 +51,21 @@ func TestDenseArgs(t *testing.T) {
 		err.Error() != "op Conv2d{1}: input 0: got (2): shape mismatch" {
 		t.Errorf("shapeErrorf = %q", err)
 	}
+}
+
+// TestDoOnView checks that an op given a strided view computes on the viewed elements, not on the view's
+// backing array.
+func TestDoOnView(t *testing.T) {
+	base := tensor.New(tensor.WithShape(1, 2, 4, 4), tensor.WithBacking(tensor.Range(tensor.Float32, 0, 32)))
+	view, err := base.Slice(nil, nil, nil, tensor.S(2, 4)) // columns 2..3: a strided view, shape (1, 2, 4, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := poolOp{p: PoolParams{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}}
+	got, err := op.Do(view.(*tensor.Dense))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Channel c holds 16c..16c+15 row-major; each 2×2 window's maximum is its bottom-right element.
+	numtest.AllClose(t, got.(*tensor.Dense).Float32s(), []float32{7, 15, 23, 31}, 0, 0)
 }

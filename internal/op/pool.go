@@ -26,6 +26,7 @@ func (p PoolParams) norm() PoolParams {
 	return p
 }
 
+// String renders the parameters compactly; ops use it in their names and hashes.
 func (p PoolParams) String() string {
 	return fmt.Sprintf("k%dx%d,s%dx%d,p%dx%d", p.Kernel[0], p.Kernel[1], p.Stride[0], p.Stride[1], p.Padding[0], p.Padding[1])
 }

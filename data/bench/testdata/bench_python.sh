@@ -12,12 +12,13 @@
 # /usr/bin/time of the whole process (interpreter / binary start-up
 # included), best of RUNS runs (default 3).
 #
-# NB101=1 also generates the full-size synthetic NB101 file (423,624 records,
-# ~690 MB, `nasx bench synth`) into the temp folder and measures it the same
-# way (Python json.load of it needs several GB of RAM).
+# NB101=1 also measures the full-size synthetic NB101 file (423,624 records,
+# 741 MB): NB101_FILE when set, else one generated into the temp folder with
+# `nasx bench synth nasbench101 --seed 1` (about a minute on a busy 2-core
+# machine). Python's json.load of it needs several GB of RAM.
 #
-# Environment: SHARED (default ../shared/data), RUNS, NB101, PYTHON
-# (default /usr/bin/python3).
+# Environment: SHARED (default ../shared/data), RUNS, NB101, NB101_FILE,
+# PYTHON (default /usr/bin/python3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 nasx=${1:-}
@@ -70,6 +71,10 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $(
 gunzip -c "$SHARED/nasbench201/nasbench201_with_edge_flops_and_params.json.gz" >"$tmp/nb201.json"
 report NB201 "$tmp/nb201.json"
 if [ "${NB101:-0}" = 1 ]; then
-  "$nasx" bench synth nasbench101 -q -o "$tmp/nb101.json" --seed 1
-  report NB101 "$tmp/nb101.json"
+  nb101=${NB101_FILE:-}
+  if [ -z "$nb101" ]; then
+    nb101=$tmp/nb101.json
+    "$nasx" bench synth nasbench101 -q -o "$nb101" --seed 1
+  fi
+  report NB101 "$nb101"
 fi

@@ -24,9 +24,8 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script. Scripts
-// see $SHARED, the shared data folder; a script needing a file there starts
-// with `[!shared:nasbench201/...] skip` (testscript conditions are single
-// words without variable expansion, so `[!exists $SHARED/...]` cannot work).
+// see $SHARED, the shared data folder; a script needing it starts with
+// `[!exists $SHARED/...] skip`.
 func TestScripts(t *testing.T) {
 	shared := sharedtest.Dir()
 	if abs, err := filepath.Abs(shared); err == nil {
@@ -42,10 +41,6 @@ func TestScripts(t *testing.T) {
 		Condition: func(cond string) (bool, error) {
 			if p, ok := strings.CutPrefix(cond, "exists:"); ok {
 				_, err := os.Stat(p)
-				return err == nil, nil
-			}
-			if rel, ok := strings.CutPrefix(cond, "shared:"); ok {
-				_, err := os.Stat(filepath.Join(shared, rel))
 				return err == nil, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)

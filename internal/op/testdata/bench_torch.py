@@ -7,6 +7,7 @@ y = op(x), L = sum(y * r), L.backward() (gradients w.r.t. x and the weight), lik
 after 5 warm-up steps.
 
 Run with: /usr/bin/python3 internal/op/testdata/bench_torch.py   (torch 1.13, numpy; prints ms per step)
+Go side:  GOMAXPROCS=1 go test ./internal/op -run XXX -bench OpFwdBwd -benchtime 50x   (and without GOMAXPROCS)
 """
 import statistics
 import time
@@ -25,6 +26,7 @@ def make_ops():
     return [
         ("identity", lambda x: x),
         ("dw3x3", lambda x: F.conv2d(x, dw3, padding=1, groups=C)),
+        ("relu_dw3x3", lambda x: F.conv2d(F.relu(x), dw3, padding=1, groups=C)),
         ("dw5x5_d2", lambda x: F.conv2d(x, dw5, padding=4, dilation=2, groups=C)),
         ("pw1x1", lambda x: F.conv2d(x, pw)),
         ("dense3x3", lambda x: F.conv2d(x, dense, padding=1)),
@@ -33,7 +35,7 @@ def make_ops():
     ]
 
 
-def time_op(fn, x, r, steps=20, repeats=7):
+def time_op(fn, x, r, clock, steps=20, repeats=7):
     def step():
         x.grad = None
         y = fn(x)
@@ -43,10 +45,10 @@ def time_op(fn, x, r, steps=20, repeats=7):
         step()
     meds = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(steps):
             step()
-        meds.append((time.perf_counter() - t0) / steps * 1e3)
+        meds.append((clock() - t0) / steps * 1e3)
     return statistics.median(meds)
 
 
@@ -56,14 +58,16 @@ def main():
     r = torch.randn(N, C, H, W)
     ops = make_ops()
     print(f"torch {torch.__version__}, x = {(N, C, H, W)} float32, ms per fwd+bwd step (median)")
-    print(f"{'op':<14}{'1 thread':>10}{'2 threads':>11}")
+    print("wall: time.perf_counter; cpu: time.process_time (all threads; compare with Go's cpu-ms/op at GOMAXPROCS=1)")
+    print(f"{'op':<14}{'wall 1 thr':>11}{'wall 2 thr':>11}{'cpu 1 thr':>11}")
+    # All one-thread timings first: once a second OpenMP thread exists it may spin between ops and inflate
+    # process_time.
+    torch.set_num_threads(1)
+    one = {name: (time_op(fn, x, r, time.perf_counter), time_op(fn, x, r, time.process_time)) for name, fn in ops}
+    torch.set_num_threads(2)
     for name, fn in ops:
-        res = []
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            res.append(time_op(fn, x, r))
-        print(f"{name:<14}{res[0]:>10.3f}{res[1]:>11.3f}")
-
+        two = time_op(fn, x, r, time.perf_counter)
+        print(f"{name:<14}{one[name][0]:>11.3f}{two:>11.3f}{one[name][1]:>11.3f}")
 
 if __name__ == "__main__":
     main()

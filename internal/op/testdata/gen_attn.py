@@ -4,7 +4,7 @@
 Generated with Debian python3-torch 1.13 (torch.__version__ '1.13.0a0') and numpy 1.24.2:
     cd internal/op/testdata && /usr/bin/python3 gen_attn.py
 Every case is computed in float32; gradients are of sum(out * R) with a fixed random R. Shapes are
-(B=2, H=3, ...), as in multi-head attention. Writes attn/<case>_<tensor>.npy.
+(B=2, H=3, ...), as in multi-head attention; the bc_* cases broadcast leading dimensions of size 1. Writes attn/<case>_<tensor>.npy.
 """
 import os
 import numpy as np
@@ -32,6 +32,10 @@ cases = {
     "nt": ((2, 3, M, K), (2, 3, N, K), lambda a, b: a @ b.transpose(-1, -2)),  # Q·Kᵀ
     "tn": ((2, 3, K, M), (2, 3, K, N), lambda a, b: a.transpose(-1, -2) @ b),
     "tt": ((2, 3, K, M), (2, 3, N, K), lambda a, b: a.transpose(-1, -2) @ b.transpose(-1, -2)),
+    # Broadcasting over leading dimensions of size 1 (torch.matmul semantics): a decoder query of batch 1
+    # against keys of batch 2, and a mixed case where each side broadcasts one dimension.
+    "bc_nt": ((1, 3, M, K), (2, 3, N, K), lambda a, b: a @ b.transpose(-1, -2)),
+    "bc_mixed": ((2, 1, M, K), (1, 3, K, N), lambda a, b: a @ b),
 }
 for case, (sa, sb, fn) in cases.items():
     a, b = rand(*sa), rand(*sb)

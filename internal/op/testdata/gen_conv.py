@@ -17,6 +17,7 @@ torch.manual_seed(20261127)
 torch.set_num_threads(1)
 
 # name, transposed, N, Cin, H, W, Cout, (KH, KW), stride, padding, dilation, groups, bias, output_padding
+# Cases whose name ends in "_relu" compute conv2d(relu(x), ...) (the fused ReLU of ConvParams.ReLU).
 CASES = [
     ("dense3x3", False, 2, 4, 8, 8, 6, (3, 3), (1, 1), (1, 1), (1, 1), 1, True, (0, 0)),
     ("dense3x3_s2", False, 2, 4, 9, 8, 5, (3, 3), (2, 2), (1, 1), (1, 1), 1, False, (0, 0)),
@@ -29,6 +30,11 @@ CASES = [
     ("pw1x1", False, 2, 4, 8, 8, 6, (1, 1), (1, 1), (0, 0), (1, 1), 1, True, (0, 0)),
     ("pw1x1_s2", False, 2, 4, 8, 8, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1, False, (0, 0)),
     ("grouped_asym", False, 2, 4, 9, 7, 6, (3, 2), (2, 1), (1, 0), (1, 2), 2, True, (0, 0)),
+    ("dw3x3_relu", False, 2, 4, 8, 8, 4, (3, 3), (1, 1), (1, 1), (1, 1), 4, False, (0, 0)),
+    ("dw5x5_d2_relu", False, 2, 4, 8, 8, 4, (5, 5), (1, 1), (4, 4), (2, 2), 4, False, (0, 0)),
+    ("dw3x3_s2_relu", False, 2, 4, 8, 8, 4, (3, 3), (2, 2), (1, 1), (1, 1), 4, False, (0, 0)),
+    ("pw1x1_relu", False, 2, 4, 8, 8, 6, (1, 1), (1, 1), (0, 0), (1, 1), 1, False, (0, 0)),
+    ("dense3x3_relu", False, 2, 4, 8, 8, 6, (3, 3), (1, 1), (1, 1), (1, 1), 1, True, (0, 0)),
     ("tconv4x4_s2", True, 2, 4, 5, 5, 3, (4, 4), (2, 2), (1, 1), (1, 1), 1, True, (0, 0)),
     ("tconv3x3_s2_op1", True, 2, 4, 4, 5, 3, (3, 3), (2, 2), (1, 1), (1, 1), 1, False, (1, 1)),
     ("tconv_g2_d2", True, 2, 4, 4, 4, 6, (3, 3), (2, 2), (0, 1), (2, 1), 2, True, (1, 0)),
@@ -50,7 +56,8 @@ for (name, tr, n, cin, h, w, cout, k, s, p, d, g, bias, op) in CASES:
     if tr:
         y = F.conv_transpose2d(x, wt, b, stride=s, padding=p, output_padding=op, groups=g, dilation=d)
     else:
-        y = F.conv2d(x, wt, b, stride=s, padding=p, dilation=d, groups=g)
+        xin = F.relu(x) if name.endswith("_relu") else x
+        y = F.conv2d(xin, wt, b, stride=s, padding=p, dilation=d, groups=g)
     r = torch.rand_like(y) * 2 - 1
     (y * r).sum().backward()
     for key, t in [("x", x), ("w", wt), ("r", r), ("y", y), ("dx", x.grad), ("dw", wt.grad)]:
@@ -59,7 +66,7 @@ for (name, tr, n, cin, h, w, cout, k, s, p, d, g, bias, op) in CASES:
         save(name, "b", b)
         save(name, "db", b.grad)
     meta.append(dict(name=name, transposed=tr, stride=s, padding=p, dilation=d, groups=g, bias=bias,
-                     output_padding=op))
+                     output_padding=op, relu=name.endswith("_relu")))
 
 with open("conv/cases.json", "w") as f:
     json.dump(meta, f, indent=1)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Goldens for softmax / log-softmax over the last axis, cross-entropy (integer and soft targets, label
-smoothing) and the masked MSE of alpha-DARTS (internal/op/loss_test.go).
+smoothing), the masked MSE of alpha-DARTS and NAR's pairwise RankLoss (internal/op/loss_test.go).
 
 Generated with Debian python3-torch 1.13 (torch.__version__ '1.13.0a0') and numpy 1.24.2:
     cd internal/op/testdata && /usr/bin/python3 gen_loss.py
@@ -62,3 +62,14 @@ loss = ((pred - target) ** 2).mean(dim=-1)
 loss = (loss * mask).sum() / mask.sum()
 (G * loss).backward()
 save("mmse", pred=pred, target=target, mask=mask, loss=loss.reshape(1), dpred=pred.grad, dtarget=target.grad)
+
+# NAR's RankLoss (from ReNAS; algorithms.md B.3): mean over ordered pairs i != j of
+# log(1 + exp(-(s_i - s_j) * sign(y_i - y_j))), normaliser B(B-1). Targets include a tie (equal accuracies).
+s = rand(7)
+y = torch.tensor([0.91, 0.85, 0.91, 0.70, 0.88, 0.93, 0.60], dtype=torch.float32)
+diff_s = s[:, None] - s[None, :]
+sgn = torch.sign(y[:, None] - y[None, :])
+off = ~torch.eye(7, dtype=torch.bool)
+loss = F.softplus(-diff_s * sgn)[off].sum() / (7 * 6)
+(G * loss).backward()
+save("rank", s=s, y=y, loss=loss.reshape(1), ds=s.grad)

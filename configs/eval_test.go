@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestDefaultsValidate(t *testing.T) {
+func TestEvalDefaultsValidate(t *testing.T) {
 	for name, c := range map[string]Eval{"cifar": DefaultEvalCIFAR(), "imagenet": DefaultEvalImageNet(), "nb201": DefaultEvalNB201()} {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -28,7 +28,7 @@ func TestDefaultsValidate(t *testing.T) {
 	}
 }
 
-func TestValidateReportsEveryProblem(t *testing.T) {
+func TestEvalValidateReportsEveryProblem(t *testing.T) {
 	c := DefaultEvalCIFAR()
 	c.LR, c.Epochs, c.Space, c.DropPath, c.Subset = -0.1, 0, "nb101", 1, -1
 	err := c.Validate()
@@ -103,7 +103,7 @@ func FuzzLoadEval(f *testing.F) {
 // TestPresets loads every preset in presets/ over the defaults of its space and dataset and validates it.
 // alpha_darts_imagenet.json is algorithms.md A.3 (α-DARTS train_imagenet_dist.py): lr 0.5, batch 1024,
 // linear decay with a 5-epoch warm-up, label smoothing 0.1, no drop-path.
-func TestPresets(t *testing.T) {
+func TestEvalPresets(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("presets", "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no presets (%v)", err)

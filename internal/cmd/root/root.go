@@ -5,9 +5,11 @@ import (
 
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
+	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
 	datacmd "github.com/nasx/nasx/internal/cmd/data"
 	evalcmd "github.com/nasx/nasx/internal/cmd/eval"
 	"github.com/nasx/nasx/internal/cmd/genotype"
+	"github.com/nasx/nasx/internal/cmd/rank"
 	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
@@ -33,10 +35,12 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 	root.PersistentFlags().BoolVarP(&f.IOStreams.Quiet, "quiet", "q", false, "Hide progress bars")
 	root.AddCommand(
 		version.NewCmdVersion(f, nil),
+		benchcmd.NewCmdBench(f),
 		space.NewCmdSpace(f),
 		genotype.NewCmdGenotype(f),
 		datacmd.NewCmdData(f),
 		evalcmd.NewCmdEval(f, nil),
+		rank.NewCmdRank(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

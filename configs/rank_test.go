@@ -1,0 +1,71 @@
+package configs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPresetsMatchNAR(t *testing.T) {
+	// Values of NAR:config/config201.yml and config.yml (algorithms.md B.3).
+	b := DefaultRankNB201()
+	if b.TrainSize != 1000 || b.ValSize != 256 || b.Epochs != 55 || b.Seed != 77777777 ||
+		b.Model.DModel != 128 || b.Model.DInner != 512 || b.Model.DTierInner != 256 || b.Model.DValInner != 1024 ||
+		b.Model.NHead != 4 || b.Model.DK != 32 || b.Train.Batch != 128 || b.Train.LRMul != 0.07 || b.Train.Warmup != 30 ||
+		b.Train.Beta2 != 0.99 || b.Train.WeightDecay != 1e-2 || b.Train.LossFactor != 1 || b.Train.Bins != 5 ||
+		!b.Sampler.ForceUniform || b.Sampler.FlopsThr != 0.35 || b.Sampler.ParamsThr != 0.3 || b.Sampler.EdgesThr != 1.5 ||
+		b.Search.SampleSize != 128 || len(b.Search.TopK) != 2 {
+		t.Errorf("NB201 preset %+v", b)
+	}
+	a := DefaultRankNB101()
+	if a.TrainSize != 4236 || a.ValSize != 1024 || a.Epochs != 35 || a.Model.DModel != 256 || a.Model.DK != 64 ||
+		a.Model.DTierInner != 2048 || a.Train.Batch != 256 || a.Train.LRMul != 0.1 || a.Train.Warmup != 50 ||
+		a.Train.Beta2 != 0.982 || a.Train.WeightDecay != 5e-4 || a.Train.LossFactor != 9 || a.Train.Bins != 8 ||
+		a.Sampler.ForceUniform || a.Sampler.FlopsThr != 2.5 || len(a.Search.TopK) != 5 {
+		t.Errorf("NB101 preset %+v", a)
+	}
+	for _, r := range []Rank{a, b} {
+		if err := r.Validate(); err != nil {
+			t.Errorf("preset %s invalid: %v", r.Benchmark, err)
+		}
+	}
+}
+
+func TestLoadRankStrictAndOverlay(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.json")
+	os.WriteFile(p, []byte(`{"epochs": 3, "train": {"batch": 16}}`), 0o644)
+	r, err := LoadRank(p, DefaultRankNB201())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Epochs != 3 || r.Train.Batch != 16 || r.Train.LRMul != 0.07 || r.TrainSize != 1000 {
+		t.Errorf("overlay = %+v", r)
+	}
+	os.WriteFile(p, []byte(`{"train": {"batchsize": 16}}`), 0o644)
+	if _, err := LoadRank(p, DefaultRankNB201()); err == nil || !strings.Contains(err.Error(), "batchsize") {
+		t.Errorf("unknown field error = %v", err)
+	}
+	if _, err := LoadRank(filepath.Join(dir, "none.json"), DefaultRankNB201()); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	r := DefaultRankNB201()
+	r.Dataset = "mnist"
+	r.Epochs = 0
+	r.ValSize = 3
+	err := r.Validate()
+	for _, want := range []string{`dataset: got "mnist"`, "epochs: got 0", "val_size: got 3"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to mention %q", err, want)
+		}
+	}
+	r = DefaultRankNB101()
+	r.Dataset = "cifar100"
+	if err := r.Validate(); err == nil {
+		t.Error("NB101 with cifar100 accepted")
+	}
+}

@@ -1,0 +1,357 @@
+package rank
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nasx/nasx/configs"
+	databench "github.com/nasx/nasx/data/bench"
+	"github.com/nasx/nasx/internal/atomicio"
+	"github.com/nasx/nasx/internal/cli"
+	"github.com/nasx/nasx/internal/iostreams"
+	"github.com/nasx/nasx/ranker"
+)
+
+// Options are the options of `nasx rank <benchmark>`.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Getenv    func(string) string
+	Benchmark string
+	// Config is resolved in RunE: preset → --config file → changed flags.
+	Config   configs.Rank
+	CfgPath  string
+	Bench    string
+	OutDir   string
+	JSON     bool
+	ModelDir string
+	Predict  bool
+	NoCache  bool
+	// Archs are the architectures to score with --predict (indices, NB201
+	// arch strings or NB101 hashes); empty means the whole benchmark.
+	Archs []string
+
+	flags configs.Rank
+}
+
+// NewCmdRank returns `nasx rank` with its two benchmark subcommands.
+func NewCmdRank(f *cli.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rank <benchmark>",
+		Short: "Train and search with NAR, the Neural Architecture Ranker",
+		Long: `Train NAR (Guo et al., arXiv:2201.12725) on a benchmark file, report its
+ranking quality (Kendall τ-b, the reference's τ, Spearman ρ, precision@1%,
+tier accuracy) on every architecture not used for training, and run its
+50-iteration tier-guided search. The defaults are NAR's committed configs
+(configs/nar_nb201.json, configs/nar_nb101.json).`,
+	}
+	cmd.AddCommand(NewCmdBenchmark(f, "nasbench201", nil), NewCmdBenchmark(f, "nasbench101", nil))
+	return cmd
+}
+
+// NewCmdBenchmark returns `nasx rank <benchmark>`. If runF is nil, rankRun
+// runs.
+func NewCmdBenchmark(f *cli.Factory, benchmark string, runF func(*Options) error) *cobra.Command {
+	def, err := configs.DefaultRank(benchmark)
+	if err != nil {
+		panic(err) // programmer error: only the two names above
+	}
+	opts := &Options{IO: f.IOStreams, Getenv: f.Getenv, Benchmark: benchmark, flags: def}
+	example := "  nasx rank nasbench201 --bench nb201.json.gz --dataset cifar10 --out run1\n" +
+		"  nasx rank nasbench201 --bench nb201.json.gz --epochs 5 --train-size 256 --val-size 128 --json\n" +
+		"  nasx rank nasbench201 --bench nb201.json.gz --model run1/model --predict 1462 6111"
+	if benchmark == "nasbench101" {
+		example = "  nasx rank nasbench101 --bench nasbench_only108_with_vertex_flops_and_params.json --out run101"
+	}
+	cmd := &cobra.Command{
+		Use:     benchmark + " [--bench <file>] [--config <file>] [--out <dir>] [--model <dir> --predict [<arch>...]]",
+		Short:   "Train NAR on " + benchmark + ", evaluate it and search",
+		Example: example,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && !opts.Predict {
+				return cli.FlagErrorf("architectures as arguments need --predict")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Archs = args
+			if err := resolveConfig(cmd, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return rankRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Bench, "bench", "", "Benchmark `file` (default: search $NASX_DATA, then ~/.cache/nasx)")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "Neither read nor write the benchmark's binary cache")
+	if benchmark == "nasbench201" {
+		cli.StringEnumFlag(cmd, &opts.flags.Dataset, "dataset", "d", def.Dataset, []string{"cifar10", "cifar100", "imagenet16"}, "Dataset")
+	}
+	fl.IntVar(&opts.flags.TrainSize, "train-size", def.TrainSize, "Training architectures")
+	fl.IntVar(&opts.flags.ValSize, "val-size", def.ValSize, "Validation architectures (best-checkpoint selection)")
+	fl.IntVar(&opts.flags.EvalSize, "eval-size", def.EvalSize, "Evaluate on this many held-out architectures (0: all)")
+	fl.IntVar(&opts.flags.Epochs, "epochs", def.Epochs, "Training epochs")
+	fl.Uint64Var(&opts.flags.Seed, "seed", def.Seed, "Seed of the split, initialisation, dropout, batch order and search")
+	fl.StringVar(&opts.CfgPath, "config", "", "JSON config `file` over the preset; explicit flags override it")
+	fl.StringVar(&opts.OutDir, "out", "", "Write config.json, metrics.jsonl, report.json and model/ into `dir`")
+	fl.BoolVar(&opts.JSON, "json", false, "Print the report (or predictions) as JSON")
+	fl.StringVar(&opts.ModelDir, "model", "", "Trained model `dir` (the model/ folder of a run's --out)")
+	fl.BoolVar(&opts.Predict, "predict", false, "Score the benchmark (or the given architectures) with --model")
+	return cmd
+}
+
+// resolveConfig merges preset, file and changed flags, then validates.
+func resolveConfig(cmd *cobra.Command, opts *Options) error {
+	if opts.Predict && opts.ModelDir == "" {
+		return cli.FlagErrorf("--predict needs --model DIR")
+	}
+	if opts.ModelDir != "" && !opts.Predict {
+		return cli.FlagErrorf("--model is only used with --predict")
+	}
+	c, _ := configs.DefaultRank(opts.Benchmark)
+	if opts.CfgPath != "" {
+		var err error
+		if c, err = configs.LoadRank(opts.CfgPath, c); err != nil {
+			return err
+		}
+		if c.Benchmark != opts.Benchmark {
+			return fmt.Errorf("rank: %s: benchmark %q, but the command is `nasx rank %s`", opts.CfgPath, c.Benchmark, opts.Benchmark)
+		}
+	}
+	ch := cmd.Flags().Changed
+	if ch("dataset") {
+		c.Dataset = opts.flags.Dataset
+	}
+	if ch("train-size") {
+		c.TrainSize = opts.flags.TrainSize
+	}
+	if ch("val-size") {
+		c.ValSize = opts.flags.ValSize
+	}
+	if ch("eval-size") {
+		c.EvalSize = opts.flags.EvalSize
+	}
+	if ch("epochs") {
+		c.Epochs = opts.flags.Epochs
+	}
+	if ch("seed") {
+		c.Seed = opts.flags.Seed
+	}
+	opts.Config = c
+	return errors.Join(c.Validate(), runConfig(c).Validate())
+}
+
+// runConfig converts the typed command config into the library's.
+func runConfig(c configs.Rank) ranker.RunConfig {
+	m, t, s, q := c.Model, c.Train, c.Sampler, c.Search
+	return ranker.RunConfig{
+		Model: ranker.ModelConfig{NTier: m.NTier, DModel: m.DModel, DInner: m.DInner, DTierInner: m.DTierInner,
+			DValInner: m.DValInner, NLayers: m.NLayers, NHead: m.NHead, DK: m.DK, DV: m.DV, Dropout: m.Dropout,
+			NPosition: m.NPosition, ScalePrj: m.ScalePrj},
+		Train: ranker.TrainConfig{Epochs: c.Epochs, Batch: t.Batch, LRMul: t.LRMul, Warmup: t.Warmup, Beta1: t.Beta1,
+			Beta2: t.Beta2, Eps: t.Eps, WeightDecay: t.WeightDecay, LossFactor: t.LossFactor, Bins: t.Bins},
+		Sampler: ranker.SamplerConfig{FlopsThr: s.FlopsThr, ParamsThr: s.ParamsThr, EdgesThr: s.EdgesThr,
+			ForceUniform: s.ForceUniform, ReuseStep: s.ReuseStep, MaxTrails: s.MaxTrails},
+		Search:    ranker.SearchConfig{Iterations: q.Iterations, SampleSize: q.SampleSize, NoisyFactor: q.NoisyFactor, TopK: q.TopK},
+		TrainSize: c.TrainSize, ValSize: c.ValSize, EvalSize: c.EvalSize, Seed: c.Seed,
+	}
+}
+
+func rankRun(ctx context.Context, opts *Options) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if opts.Getenv("GOGC") == "" {
+		// A training step allocates every activation and gradient afresh
+		// (gorgonia's TapeMachine; ~1.8 GB per step at batch 32, ~7 GB at
+		// the NB201 preset's 128) and keeps them until the next step, so the
+		// default GOGC=100 lets the heap grow to twice that. 25 cut the peak
+		// RSS of BenchmarkNB201/train (batch 32) from 3.7 to 2.4 GB for 4%
+		// more CPU. An explicit GOGC wins.
+		debug.SetGCPercent(25)
+	}
+	t, err := loadTable(opts)
+	if err != nil {
+		return err
+	}
+	ds, err := databench.ParseDataset(opts.Config.Dataset)
+	if err != nil {
+		return err
+	}
+	rc := runConfig(opts.Config)
+	f, s, err := ranker.Load(t, ds, rc.Sampler, rc.Seed)
+	if err != nil {
+		return err
+	}
+	if opts.Predict {
+		return predictRun(opts, rc, t, f)
+	}
+	if opts.OutDir != "" {
+		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+			return fmt.Errorf("rank: --out: %w", err)
+		}
+		if err := writeJSON(filepath.Join(opts.OutDir, "config.json"), opts.Config); err != nil {
+			return err
+		}
+	}
+	rep, tr, err := ranker.Run(ctx, rc, f, s, hooks(opts))
+	if err != nil {
+		return err
+	}
+	defer tr.Model.Close()
+	if opts.OutDir != "" {
+		if err := ranker.SaveCheckpoint(filepath.Join(opts.OutDir, "model"), tr); err != nil {
+			return err
+		}
+		if err := writeJSON(filepath.Join(opts.OutDir, "report.json"), rep); err != nil {
+			return err
+		}
+	}
+	if opts.JSON {
+		return printJSON(opts.IO.Out, rep)
+	}
+	printReport(opts.IO.Out, rep)
+	return nil
+}
+
+// hooks draws progress bars on stderr and keeps metrics.jsonl up to date
+// (rewritten atomically after every epoch).
+func hooks(opts *Options) ranker.Hooks {
+	bar := opts.IO.Progress(0, "")
+	var lines []byte
+	return ranker.Hooks{
+		Phase: func(name string, steps int) {
+			_ = bar.Finish()
+			if steps > 0 {
+				bar = opts.IO.Progress(int64(steps), name)
+			} else {
+				bar = opts.IO.Progress(-1, name)
+			}
+		},
+		OnStep:   func() { _ = bar.Add(1) },
+		OnSearch: func(int) { _ = bar.Add(1) },
+		OnEpoch: func(st ranker.EpochStats) {
+			if !opts.IO.ShowProgress() {
+				fmt.Fprintf(opts.IO.ErrOut, "epoch %d: loss %.4f, train tier acc %.3f, val tier acc %.3f, %.1fs\n",
+					st.Epoch, st.TrainLoss, st.TrainAcc, st.ValAcc, st.Seconds)
+			}
+			if opts.OutDir == "" {
+				return
+			}
+			b, _ := json.Marshal(st)
+			lines = append(append(lines, b...), '\n')
+			if err := atomicio.WriteFile(filepath.Join(opts.OutDir, "metrics.jsonl"), lines, 0o644); err != nil {
+				fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+			}
+		},
+	}
+}
+
+func predictRun(opts *Options, rc ranker.RunConfig, t databench.Table, f *ranker.Features) error {
+	tr, err := ranker.LoadCheckpoint(opts.ModelDir, rc.Model, rc.Train.Batch, f)
+	if err != nil {
+		return err
+	}
+	defer tr.Model.Close()
+	var idx []int
+	for _, a := range opts.Archs {
+		i, err := t.Lookup(a)
+		if err != nil {
+			return fmt.Errorf("rank: --predict %q: %w", a, err)
+		}
+		idx = append(idx, i)
+	}
+	if len(opts.Archs) == 0 {
+		idx = make([]int, f.Len())
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	preds, err := ranker.Predict(tr.Model, f, idx)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(preds, func(a, b int) bool { return preds[a].Score > preds[b].Score })
+	if opts.JSON {
+		return printJSON(opts.IO.Out, preds)
+	}
+	fmt.Fprintf(opts.IO.Out, "%-6s %-7s %10s %4s %8s %6s  %s\n", "#", "index", "score", "tier", "test_acc", "rank", "arch")
+	for k, p := range preds {
+		fmt.Fprintf(opts.IO.Out, "%-6d %-7d %10.4f %4d %8.2f %6d  %s\n", k+1, p.Index, p.Score, p.Tier+1, p.TestAcc, p.Rank, p.Arch)
+	}
+	return nil
+}
+
+func printReport(w io.Writer, r *ranker.Report) {
+	fmt.Fprintf(w, "NAR on %s/%s, seed %d: %d training archs, %d epochs (best epoch %d, val tier acc %.3f)\n",
+		r.Benchmark, r.Dataset, r.Seed, r.TrainSize, r.Epochs, r.BestEpoch, r.BestValAcc)
+	fmt.Fprintf(w, "held-out (%d archs): Kendall τ-b %.4f (NAR variant %.4f), Spearman ρ %.4f, precision@1%% %.3f, tier acc %.3f\n",
+		r.HeldOut, r.KendallTau, r.KendallTauNAR, r.SpearmanRho, r.PrecisionTop1, r.TierAcc)
+	fmt.Fprintf(w, "best predicted (held-out): %s test %.2f, rank %d\n", r.BestPredicted.Arch, r.BestPredicted.TestAcc, r.BestPredicted.Rank)
+	for _, k := range r.TopK {
+		if k.Best == nil {
+			fmt.Fprintf(w, "search top-%d: no iteration had %d tier-1 predictions\n", k.K, k.K)
+			continue
+		}
+		fmt.Fprintf(w, "search top-%d (oracle best of %d iterations): %s test %.2f, rank %d (%.3f%%), mean %.2f\n",
+			k.K, k.Iterations, k.Best.Arch, k.Best.TestAcc, k.Best.Rank, k.Best.Percentile, k.MeanTestAcc)
+	}
+	fmt.Fprintf(w, "queries %d; non-oracle pick (best score among %d sampled): %s test %.2f, rank %d\n",
+		r.Queries, r.Distinct, r.Pick.Arch, r.Pick.TestAcc, r.Pick.Rank)
+	fmt.Fprintf(w, "time %.1fs\n", r.Seconds)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicio.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// loadTable finds and opens the benchmark, as `nasx bench` does.
+func loadTable(opts *Options) (databench.Table, error) {
+	var dirs []string
+	if d := opts.Getenv("NASX_DATA"); d != "" {
+		dirs = append(dirs, d)
+	}
+	userCache := ""
+	if d, err := os.UserCacheDir(); err == nil {
+		userCache = filepath.Join(d, "nasx")
+		dirs = append(dirs, userCache)
+	}
+	path, err := databench.Locate(databench.Kind(opts.Benchmark), opts.Bench, dirs...)
+	if err != nil {
+		return nil, err
+	}
+	bar := opts.IO.Progress(-1, "loading "+filepath.Base(path))
+	defer bar.Finish()
+	t, err := databench.Open(path, databench.Options{
+		CacheDir: opts.Getenv("NASX_CACHE"), UserCacheDir: userCache, NoCache: opts.NoCache,
+		Logf: func(format string, args ...any) { fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	if string(t.Kind()) != opts.Benchmark {
+		return nil, fmt.Errorf("rank: %s holds %s, not %s", path, t.Kind(), opts.Benchmark)
+	}
+	return t, nil
+}

@@ -1,0 +1,116 @@
+package ranker
+
+import (
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/nasx/nasx/data/bench"
+	"github.com/nasx/nasx/internal/sharedtest"
+	"github.com/nasx/nasx/searchspace"
+)
+
+var (
+	nb201Once  sync.Once
+	nb201Table *bench.NB201
+	nb201Err   error
+)
+
+// loadNB201 opens the shared NB201 file once per test binary (it skips when
+// the shared data is absent).
+func loadNB201(t testing.TB) *bench.NB201 {
+	t.Helper()
+	p := sharedtest.Path(t, "nasbench201/nasbench201_with_edge_flops_and_params.json.gz")
+	nb201Once.Do(func() {
+		var tab bench.Table
+		tab, nb201Err = bench.Open(p, bench.Options{CacheDir: os.TempDir()})
+		if nb201Err == nil {
+			nb201Table = tab.(*bench.NB201)
+		}
+	})
+	if nb201Err != nil {
+		t.Fatal(nb201Err)
+	}
+	return nb201Table
+}
+
+type encodeRef struct {
+	NB101 []float64            `json:"nb101"`
+	NB201 map[string][]float64 `json:"nb201"`
+	Pad   struct {
+		Adj    [][]int    `json:"adj"`
+		Ops    []string   `json:"ops"`
+		Flops  [][]uint32 `json:"flops"`
+		Params [][]uint32 `json:"params"`
+		Want   []float64  `json:"want"`
+	} `json:"pad"`
+}
+
+func loadEncodeRef(t *testing.T) encodeRef {
+	t.Helper()
+	b, err := os.ReadFile("testdata/encode_ref.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r encodeRef
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// equalF32 compares exactly: the encodings are integers or integer/1e7
+// quotients, which float32(float64 quotient) reproduces bit for bit.
+func equalF32(t *testing.T, name string, got []float32, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != float32(want[i]) {
+			t.Fatalf("%s: value %d (token %d) = %v, want %v", name, i, i/16, got[i], float32(want[i]))
+		}
+	}
+}
+
+func TestEncodeNB201MatchesNARExample(t *testing.T) {
+	ref := loadEncodeRef(t)
+	tab := loadNB201(t)
+	for ds, key := range []string{"cifar10-valid", "cifar100", "ImageNet16-120"} {
+		f, err := EncodeNB201(tab, bench.Dataset(ds))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, f.Size())
+		f.Encode(0, got) // record 0 equals NAR's example (data/README.md)
+		equalF32(t, key, got, ref.NB201[key])
+		if f.OpCounts[0] != [5]int{0, 3, 2, 0, 1} { // |avg~0|+|1x1~0|skip~1|+|1x1~0|skip~1|skip~2|
+			t.Errorf("OpCounts[0] = %v", f.OpCounts[0])
+		}
+	}
+}
+
+func TestEncodeNB101MatchesNARExample(t *testing.T) {
+	ref := loadEncodeRef(t)
+	p := sharedtest.Path(t, "nasbench101/nar_example.json")
+	tab, err := bench.Open(p, bench.Options{NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := EncodeNB101(tab.(*bench.NB101))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, f.Size())
+	f.Encode(0, got)
+	equalF32(t, "nb101 example", got, ref.NB101)
+
+	// The 5-vertex cell checks the padding before the output vertex.
+	var fl, pa [bench.NB101Cells][]uint32
+	for c := range fl {
+		fl[c], pa[c] = ref.Pad.Flops[c], ref.Pad.Params[c]
+	}
+	EncodeNB101Cell(got, searchspace.NB101Spec{Matrix: ref.Pad.Adj, Ops: ref.Pad.Ops}, fl, pa)
+	equalF32(t, "nb101 padded", got, ref.Pad.Want)
+}

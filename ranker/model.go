@@ -1,0 +1,500 @@
+package ranker
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/nn"
+	"github.com/nasx/nasx/internal/op"
+	"github.com/nasx/nasx/internal/optim"
+)
+
+// ModelConfig sizes NAR's transformer (NAR:config*.yml, section ranker;
+// algorithms.md B.3).
+type ModelConfig struct {
+	NTier int `json:"n_tier"`
+	// Tokens and DPatch are the input geometry (NB201 31×16, NB101 19×49);
+	// they come from the benchmark, not the config file.
+	Tokens     int     `json:"-"`
+	DPatch     int     `json:"-"`
+	DModel     int     `json:"d_model"`
+	DInner     int     `json:"d_ffn_inner"`
+	DTierInner int     `json:"d_tier_prj_inner"`
+	DValInner  int     `json:"d_val_acc_prj_inner"`
+	NLayers    int     `json:"n_layers"`
+	NHead      int     `json:"n_head"`
+	DK         int     `json:"d_k"`
+	DV         int     `json:"d_v"`
+	Dropout    float64 `json:"dropout"`
+	NPosition  int     `json:"n_position"`
+	// ScalePrj multiplies the tier logits by d_model^-0.5 (scale_prj: True).
+	ScalePrj bool `json:"scale_prj"`
+}
+
+// Validate reports every bad field.
+func (c ModelConfig) Validate() error {
+	var errs []error
+	pos := func(name string, v int) {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("model.%s: got %d, want > 0", name, v))
+		}
+	}
+	pos("n_tier", c.NTier)
+	pos("d_model", c.DModel)
+	pos("d_ffn_inner", c.DInner)
+	pos("d_tier_prj_inner", c.DTierInner)
+	pos("d_val_acc_prj_inner", c.DValInner)
+	pos("n_layers", c.NLayers)
+	pos("n_head", c.NHead)
+	pos("d_k", c.DK)
+	pos("d_v", c.DV)
+	pos("n_position", c.NPosition)
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		errs = append(errs, fmt.Errorf("model.dropout: got %g, want in [0, 1)", c.Dropout))
+	}
+	if c.Tokens > c.NPosition {
+		errs = append(errs, fmt.Errorf("model.n_position: got %d, want >= the %d tokens", c.NPosition, c.Tokens))
+	}
+	return errors.Join(errs...)
+}
+
+// layerNormEps is the LayerNorm epsilon of the NAR transformer (1e-6).
+const layerNormEps = 1e-6
+
+// Model is NAR's ranker on one batch size: a graph holding the encoder, the
+// score head, the per-tier decoders and the tier classifier, the loss, its
+// gradients, a training machine and an evaluation machine (forward only).
+// The tier embeddings are inputs, fed from Buckets by the caller.
+type Model struct {
+	Cfg   ModelConfig
+	Batch int
+	b     *nn.Builder
+	g     *G.ExprGraph
+
+	x       *G.Node   // (B, L, DPatch)
+	tierIn  []*G.Node // NTier × (B, L, DModel)
+	target  *G.Node   // (B, NTier) one-hot
+	negSign *G.Node   // (B, B): −sign(y_i − y_j)
+	factor  *G.Node   // scalar loss_factor
+
+	encV, scoreV, logitsV, lossV, ceV, rankV G.Value
+
+	train, eval G.VM
+	params      []optim.Param[float32]
+}
+
+// NewModel builds the model for batches of batch architectures, with
+// float32 weights initialised from seed: xavier_uniform_ on every parameter
+// of dim > 1 (NAR), torch's default U(±1/√fan_in) for Linear biases, ones
+// and zeros for LayerNorm. Dropout layers draw from seed-derived streams.
+func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Tokens <= 0 || cfg.DPatch <= 0 {
+		return nil, fmt.Errorf("ranker: model input %d×%d, want both > 0", cfg.Tokens, cfg.DPatch)
+	}
+	if batch < 2 {
+		return nil, fmt.Errorf("ranker: batch %d, want >= 2 (RankLoss needs pairs)", batch)
+	}
+	m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
+	m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
+	if err := m.build(); err != nil {
+		return nil, fmt.Errorf("ranker: build model: %w", err)
+	}
+	if err := m.initWeights(rand.New(rand.NewPCG(seed, 0x6e6172))); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) input(name string, shape ...int) *G.Node {
+	v := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
+	return G.NewTensor(m.g, tensor.Float32, len(shape), G.WithName(name), G.WithShape(shape...), G.WithValue(v))
+}
+
+func (m *Model) constant(data []float32, shape ...int) *G.Node {
+	return G.NewConstant(tensor.New(tensor.WithBacking(data), tensor.WithShape(shape...)))
+}
+
+// posTable returns the positional encoding of L tokens tiled over the batch.
+func (m *Model) posTable() []float32 {
+	c := m.Cfg
+	t := nn.SinusoidPositionTable(c.NPosition, c.DModel)
+	out := make([]float32, m.Batch*c.Tokens*c.DModel)
+	for b := range m.Batch {
+		for i := range c.Tokens * c.DModel {
+			out[b*c.Tokens*c.DModel+i] = float32(t[i])
+		}
+	}
+	return out
+}
+
+func (m *Model) build() error {
+	c, b, B := m.Cfg, m.b, m.Batch
+	L, D := c.Tokens, c.DModel
+	m.x = m.input("x", B, L, c.DPatch)
+	lc := nn.LayerConfig{DInner: c.DInner, Attention: nn.AttentionConfig{
+		DModel: D, NHead: c.NHead, DK: c.DK, DV: c.DV, Dropout: c.Dropout, Eps: layerNormEps}}
+	pe := m.constant(m.posTable(), B, L, D)
+
+	// inputPath is jadore's Encoder/Decoder input: dropout(x + PE), then LN.
+	inputPath := func(name string, x *G.Node) (*G.Node, error) {
+		h, err := G.Add(x, pe)
+		if err != nil {
+			return nil, err
+		}
+		d, err := b.Dropout(c.Dropout)
+		if err != nil {
+			return nil, err
+		}
+		if h, err = d.Apply(h); err != nil {
+			return nil, err
+		}
+		ln, err := b.NewLayerNorm(name+".layer_norm", D, layerNormEps)
+		if err != nil {
+			return nil, err
+		}
+		return ln.Forward(h)
+	}
+
+	// Encoder.
+	srcPrj, err := b.NewLinear("src_prj", c.DPatch, D, true)
+	if err != nil {
+		return err
+	}
+	enc, err := srcPrj.Forward(m.x)
+	if err != nil {
+		return err
+	}
+	if enc, err = inputPath("encoder", enc); err != nil {
+		return err
+	}
+	for i := range c.NLayers {
+		l, err := b.NewEncoderLayer(fmt.Sprintf("encoder.layer_stack.%d", i), lc)
+		if err != nil {
+			return err
+		}
+		if enc, err = l.Forward(enc); err != nil {
+			return fmt.Errorf("encoder layer %d: %w", i, err)
+		}
+	}
+	flatEnc, err := G.Reshape(enc, tensor.Shape{B, L * D})
+	if err != nil {
+		return err
+	}
+
+	// Score head ("relative metric").
+	v1, err := b.NewLinear("val_acc_prj.0", L*D, c.DValInner, true)
+	if err != nil {
+		return err
+	}
+	v2, err := b.NewLinear("val_acc_prj.2", c.DValInner, 1, true)
+	if err != nil {
+		return err
+	}
+	score, err := v1.Forward(flatEnc)
+	if err != nil {
+		return err
+	}
+	if score, err = op.ReLU(score); err != nil {
+		return err
+	}
+	if score, err = v2.Forward(score); err != nil { // (B, 1)
+		return err
+	}
+
+	// Tier matching: one decoder per tier, queried by the projected tier
+	// embedding, attending to the encoder output; summed over tiers.
+	trgPrj, err := b.NewLinear("trg_prj", D, D, true)
+	if err != nil {
+		return err
+	}
+	var sum *G.Node
+	for t := range c.NTier {
+		in := m.input(fmt.Sprintf("tier_emb_%d", t), B, L, D)
+		m.tierIn = append(m.tierIn, in)
+		dec, err := trgPrj.Forward(in)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("decoders.%d", t)
+		if dec, err = inputPath(name, dec); err != nil {
+			return err
+		}
+		for i := range c.NLayers {
+			l, err := b.NewDecoderLayer(fmt.Sprintf("%s.layer_stack.%d", name, i), lc)
+			if err != nil {
+				return err
+			}
+			if dec, err = l.Forward(dec, enc); err != nil {
+				return fmt.Errorf("decoder %d layer %d: %w", t, i, err)
+			}
+		}
+		if sum == nil {
+			sum = dec
+		} else if sum, err = G.Add(sum, dec); err != nil {
+			return err
+		}
+	}
+	flatDec, err := G.Reshape(sum, tensor.Shape{B, L * D})
+	if err != nil {
+		return err
+	}
+	t1, err := b.NewLinear("tier_prj.0", L*D, c.DTierInner, false)
+	if err != nil {
+		return err
+	}
+	t2, err := b.NewLinear("tier_prj.2", c.DTierInner, c.NTier, true)
+	if err != nil {
+		return err
+	}
+	logits, err := t1.Forward(flatDec)
+	if err != nil {
+		return err
+	}
+	if logits, err = op.ReLU(logits); err != nil {
+		return err
+	}
+	if logits, err = t2.Forward(logits); err != nil {
+		return err
+	}
+	if c.ScalePrj {
+		if logits, err = G.Mul(logits, G.NewConstant(float32(math.Pow(float64(D), -0.5)))); err != nil {
+			return err
+		}
+	}
+
+	// Loss = soft CE(tier) + loss_factor · RankLoss(score, val acc).
+	m.target = m.input("target", B, c.NTier)
+	m.negSign = m.input("neg_sign", B, B)
+	m.factor = G.NewScalar(m.g, tensor.Float32, G.WithName("loss_factor"), G.WithValue(float32(0)))
+	ce, err := op.SoftCrossEntropy(logits, m.target, 0)
+	if err != nil {
+		return err
+	}
+	rank, err := m.rankLoss(score)
+	if err != nil {
+		return err
+	}
+	wr, err := G.Mul(rank, m.factor)
+	if err != nil {
+		return err
+	}
+	loss, err := G.Add(ce, wr)
+	if err != nil {
+		return err
+	}
+
+	reads := G.Nodes{G.Read(enc, &m.encV), G.Read(score, &m.scoreV), G.Read(logits, &m.logitsV)}
+	evalG := m.g.ExactSubgraphRoots(reads...)
+	lossReads := G.Nodes{G.Read(loss, &m.lossV), G.Read(ce, &m.ceV), G.Read(rank, &m.rankV)}
+	_ = lossReads
+	learn := b.Params.Learnables()
+	if _, err := G.Grad(loss, learn...); err != nil {
+		return fmt.Errorf("gradients: %w", err)
+	}
+	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...))
+	m.eval = G.NewTapeMachine(evalG)
+	m.params = nn.OptimParams[float32](b.Params)
+	return nil
+}
+
+// rankLoss builds ReNAS' RankLoss on the score column s (B, 1):
+// Σ_{i≠j} softplus(−(s_i − s_j)·sign(y_i − y_j)) / (B(B−1)). The pairwise
+// differences come from two outer products with a ones vector; the diagonal
+// (sign 0, softplus(0) = log 2) is masked out.
+func (m *Model) rankLoss(s *G.Node) (*G.Node, error) {
+	B := m.Batch
+	ones := make([]float32, B)
+	for i := range ones {
+		ones[i] = 1
+	}
+	mask := make([]float32, B*B)
+	for i := range B {
+		for j := range B {
+			if i != j {
+				mask[i*B+j] = 1
+			}
+		}
+	}
+	row, err := G.Reshape(s, tensor.Shape{1, B})
+	if err != nil {
+		return nil, err
+	}
+	si, err := G.Mul(s, m.constant(ones, 1, B)) // [i][j] = s_i
+	if err != nil {
+		return nil, err
+	}
+	sj, err := G.Mul(m.constant(append([]float32(nil), ones...), B, 1), row) // [i][j] = s_j
+	if err != nil {
+		return nil, err
+	}
+	d, err := G.Sub(si, sj)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = G.HadamardProd(d, m.negSign); err != nil {
+		return nil, err
+	}
+	if d, err = G.Softplus(d); err != nil {
+		return nil, err
+	}
+	if d, err = G.HadamardProd(d, m.constant(mask, B, B)); err != nil {
+		return nil, err
+	}
+	sum, err := G.Sum(d)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mul(sum, G.NewConstant(float32(1/float64(B*(B-1)))))
+}
+
+// initWeights fills every learnable as NAR does (see NewModel).
+func (m *Model) initWeights(rng *rand.Rand) error {
+	for _, e := range m.b.Params.Entries() {
+		if e.Node == nil {
+			continue
+		}
+		data, err := nn.Data[float32](e.Node)
+		if err != nil {
+			return err
+		}
+		shape := e.Node.Shape()
+		switch {
+		case len(shape) > 1:
+			if err := nn.XavierUniform(data, shape, 1, rng); err != nil {
+				return fmt.Errorf("ranker: init %s: %w", e.Name, err)
+			}
+		case hasSuffix(e.Name, "layer_norm.weight"):
+			nn.Constant(data, 1)
+		case hasSuffix(e.Name, "layer_norm.bias"):
+			nn.Constant(data, 0)
+		default: // a Linear bias: torch's U(±1/√fan_in)
+			w, ok := m.b.Params.Get(e.Name[:len(e.Name)-len("bias")] + "weight")
+			if !ok {
+				return fmt.Errorf("ranker: init %s: no matching weight", e.Name)
+			}
+			bound := 1 / math.Sqrt(float64(w.Node.Shape()[1]))
+			nn.Uniform(data, -bound, bound, rng)
+		}
+	}
+	return nil
+}
+
+func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+// Params returns the model's parameter registry (state-dict names).
+func (m *Model) Params() *nn.Params { return m.b.Params }
+
+// Close releases the machines.
+func (m *Model) Close() {
+	m.train.Close()
+	m.eval.Close()
+}
+
+// Batch values for one run.
+type batchIn struct {
+	x      []float32   // B·L·DPatch
+	tiers  [][]float32 // NTier × L·DModel (one embedding, tiled over B)
+	target []float32   // B·NTier one-hot, training only
+	val    []float64   // B validation accuracies, training only
+	factor float64
+}
+
+func (m *Model) feed(in batchIn, training bool) error {
+	xd, err := nn.Data[float32](m.x)
+	if err != nil {
+		return err
+	}
+	copy(xd, in.x)
+	L, D := m.Cfg.Tokens, m.Cfg.DModel
+	for t, n := range m.tierIn {
+		d, err := nn.Data[float32](n)
+		if err != nil {
+			return err
+		}
+		for b := range m.Batch {
+			copy(d[b*L*D:(b+1)*L*D], in.tiers[t])
+		}
+	}
+	if !training {
+		return nil
+	}
+	td, err := nn.Data[float32](m.target)
+	if err != nil {
+		return err
+	}
+	copy(td, in.target)
+	sd, err := nn.Data[float32](m.negSign)
+	if err != nil {
+		return err
+	}
+	B := m.Batch
+	for i := range B {
+		for j := range B {
+			var s float32
+			if in.val[i] > in.val[j] {
+				s = -1
+			} else if in.val[i] < in.val[j] {
+				s = 1
+			}
+			sd[i*B+j] = s
+		}
+	}
+	return G.Let(m.factor, float32(in.factor))
+}
+
+// output of one run.
+type batchOut struct {
+	enc            []float32 // B·L·DModel
+	score          []float32 // B
+	logits         []float32 // B·NTier
+	loss, ce, rank float64
+}
+
+func (m *Model) outputs(training bool) batchOut {
+	o := batchOut{
+		enc:    m.encV.Data().([]float32),
+		score:  m.scoreV.Data().([]float32),
+		logits: m.logitsV.Data().([]float32),
+	}
+	if training {
+		o.loss = float64(m.lossV.Data().(float32))
+		o.ce = float64(m.ceV.Data().(float32))
+		o.rank = float64(m.rankV.Data().(float32))
+	}
+	return o
+}
+
+// forward runs the evaluation machine (dropout off) on a batch.
+func (m *Model) forward(in batchIn) (batchOut, error) {
+	if err := m.feed(in, false); err != nil {
+		return batchOut{}, err
+	}
+	m.b.SetTraining(false)
+	m.eval.Reset()
+	if err := m.eval.RunAll(); err != nil {
+		return batchOut{}, fmt.Errorf("ranker: forward: %w", err)
+	}
+	return m.outputs(false), nil
+}
+
+// trainStep runs forward and backward in training mode; the gradients are
+// left in the learnables' dual values for the optimiser.
+func (m *Model) trainStep(in batchIn) (batchOut, error) {
+	if err := m.feed(in, true); err != nil {
+		return batchOut{}, err
+	}
+	m.b.SetTraining(true)
+	m.train.Reset()
+	if err := m.train.RunAll(); err != nil {
+		return batchOut{}, fmt.Errorf("ranker: train step: %w", err)
+	}
+	return m.outputs(true), nil
+}

@@ -1,0 +1,76 @@
+package ranker
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// tinyConfig is a small model for tests (dims chosen only to be small).
+func tinyConfig() ModelConfig {
+	return ModelConfig{NTier: 5, Tokens: 3, DPatch: 4, DModel: 8, DInner: 16, DTierInner: 6, DValInner: 7,
+		NLayers: 2, NHead: 2, DK: 4, DV: 4, Dropout: 0.1, NPosition: 200, ScalePrj: true}
+}
+
+func randBatch(rng *rand.Rand, cfg ModelConfig, B int) batchIn {
+	in := batchIn{x: make([]float32, B*cfg.Tokens*cfg.DPatch), target: make([]float32, B*cfg.NTier), val: make([]float64, B), factor: 1}
+	for i := range in.x {
+		in.x[i] = float32(rng.NormFloat64())
+	}
+	for range cfg.NTier {
+		e := make([]float32, cfg.Tokens*cfg.DModel)
+		for i := range e {
+			e[i] = float32(rng.NormFloat64())
+		}
+		in.tiers = append(in.tiers, e)
+	}
+	for b := range B {
+		in.target[b*cfg.NTier+rng.IntN(cfg.NTier)] = 1
+		in.val[b] = float64(rng.IntN(4)) // ties on purpose
+	}
+	return in
+}
+
+func f64s(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// The graph's loss must equal the plain-Go reference formulas applied to the
+// graph's own outputs (logits, scores), and the eval machine (dropout off)
+// must give the same outputs twice.
+func TestModelLossMatchesReference(t *testing.T) {
+	cfg := tinyConfig()
+	const B = 6
+	m, err := NewModel(cfg, B, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := randBatch(rand.New(rand.NewPCG(1, 2)), cfg, B)
+	in.factor = 2.5
+	out, err := m.trainStep(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce := SoftCrossEntropy(f64s(out.logits), f64s(in.target), cfg.NTier)
+	rl := RankLoss(f64s(out.score), in.val)
+	// float32 graph vs float64 reference on the same float32 inputs.
+	if math.Abs(out.ce-ce) > 1e-5 || math.Abs(out.rank-rl) > 1e-5 || math.Abs(out.loss-(ce+2.5*rl)) > 1e-5 {
+		t.Errorf("loss %v (ce %v, rank %v), want %v (ce %v, rank %v)", out.loss, out.ce, out.rank, ce+2.5*rl, ce, rl)
+	}
+	a, err := m.forward(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1 := append([]float32(nil), a.score...)
+	b, _ := m.forward(in)
+	for i := range s1 {
+		if s1[i] != b.score[i] {
+			t.Fatalf("eval not deterministic: %v vs %v", s1, b.score)
+		}
+	}
+}

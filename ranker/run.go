@@ -1,0 +1,245 @@
+package ranker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nasx/nasx/data/bench"
+	"github.com/nasx/nasx/internal/atomicio"
+)
+
+// RunConfig is everything one NAR run needs.
+type RunConfig struct {
+	Model     ModelConfig
+	Train     TrainConfig
+	Sampler   SamplerConfig
+	Search    SearchConfig
+	TrainSize int
+	ValSize   int
+	// EvalSize, when > 0, limits the held-out evaluation to the first
+	// EvalSize held-out architectures in split order (validation first,
+	// then the random rest); 0 evaluates every architecture not used for
+	// training, as the reference protocol does.
+	EvalSize int
+	Seed     uint64
+}
+
+// Validate reports every bad field of the parts.
+func (c RunConfig) Validate() error {
+	return errors.Join(c.Model.Validate(), c.Train.Validate(), c.Sampler.Validate(), c.Search.Validate())
+}
+
+// Hooks receive progress; every field may be nil.
+type Hooks struct {
+	OnEpoch  func(EpochStats)
+	OnStep   func()
+	OnSearch func(iteration int)
+	// Phase is called when a phase starts: "train", "evaluate", "search".
+	Phase func(name string, steps int)
+}
+
+// Report is the outcome of Run, as `nasx rank --json` prints it.
+type Report struct {
+	Benchmark string `json:"benchmark"`
+	Dataset   string `json:"dataset"`
+	Seed      uint64 `json:"seed"`
+	TrainSize int    `json:"train_size"`
+	ValSize   int    `json:"val_size"`
+	Epochs    int    `json:"epochs"`
+	// BestEpoch and BestValAcc identify the checkpoint (0-based epoch).
+	BestEpoch  int     `json:"best_epoch"`
+	BestValAcc float64 `json:"best_val_tier_acc"`
+	// Held-out metrics: every architecture not used for training.
+	HeldOut       int     `json:"held_out"`
+	KendallTau    float64 `json:"kendall_tau"`
+	KendallTauNAR float64 `json:"kendall_tau_nar"`
+	SpearmanRho   float64 `json:"spearman_rho"`
+	PrecisionTop1 float64 `json:"precision_at_top1pct"`
+	TierAcc       float64 `json:"tier_acc"`
+	// BestPredicted is the held-out architecture with the highest score.
+	BestPredicted Pick `json:"best_predicted"`
+	// Found is the reference's "best of the iterations' top-1 picks"
+	// (oracle: chosen by true test accuracy); TopK has every k.
+	Found   *Pick        `json:"found"`
+	TopK    []TopKResult `json:"top_k"`
+	Queries int          `json:"queries"`
+	// Pick is the non-oracle pick: the highest predicted score among the
+	// search's samples.
+	Pick     Pick    `json:"pick"`
+	Distinct int     `json:"distinct_scored"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Run trains NAR on f, evaluates it on the held-out architectures and runs
+// the search with sampler s. The returned Trained holds the model (close it
+// with Model.Close).
+func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*Report, *Trained, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	sp, err := NewSplit(f.Len(), cfg.TrainSize, cfg.ValSize, cfg.Seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if h.Phase != nil {
+		h.Phase("train", cfg.Train.Epochs*(cfg.TrainSize/cfg.Train.Batch))
+	}
+	tr, err := Train(ctx, cfg.Model, cfg.Train, f, sp, cfg.Seed, h.OnEpoch, h.OnStep)
+	if err != nil {
+		return nil, nil, err
+	}
+	ranks := f.TestRanks()
+	if h.Phase != nil {
+		h.Phase("evaluate", 0)
+	}
+	held := sp.HeldOut()
+	if cfg.EvalSize > 0 && cfg.EvalSize < len(held) {
+		held = append(append([]int(nil), sp.Val...), sp.Rest...)[:cfg.EvalSize]
+	}
+	ev, err := Evaluate(tr.Model, f, held, ranks)
+	if err != nil {
+		tr.Model.Close()
+		return nil, nil, err
+	}
+	if h.Phase != nil {
+		h.Phase("search", cfg.Search.Iterations)
+	}
+	sr, err := Search(ctx, cfg.Search, f, ranks, tr.Distri, s, NewSearchScorer(tr.Model, f), cfg.Seed, h.OnSearch)
+	if err != nil {
+		tr.Model.Close()
+		return nil, nil, err
+	}
+	rep := &Report{
+		Benchmark: string(f.Kind), Dataset: f.Dataset.String(), Seed: cfg.Seed,
+		TrainSize: cfg.TrainSize, ValSize: cfg.ValSize, Epochs: cfg.Train.Epochs,
+		BestEpoch: tr.BestEpoch, BestValAcc: tr.BestAcc,
+		HeldOut: ev.N, KendallTau: ev.KendallTau, KendallTauNAR: ev.KendallTauNAR, SpearmanRho: ev.SpearmanRho,
+		PrecisionTop1: ev.PrecisionTop1, TierAcc: ev.TierAcc, BestPredicted: ev.Best,
+		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
+		Seconds: time.Since(start).Seconds(),
+	}
+	return rep, tr, nil
+}
+
+// Checkpoint file names inside a model folder.
+const (
+	ModelFile  = "model.safetensors"
+	DistriFile = "distri.json"
+)
+
+// SaveCheckpoint writes the model's weights (safetensors, torch state-dict
+// names) and the best epoch's distri list into dir, each atomically.
+func SaveCheckpoint(dir string, tr *Trained) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("ranker: %w", err)
+	}
+	if err := tr.Model.Params().Save(filepath.Join(dir, ModelFile)); err != nil {
+		return fmt.Errorf("ranker: save model: %w", err)
+	}
+	b, err := json.Marshal(struct {
+		BestEpoch int      `json:"best_epoch"`
+		BestAcc   float64  `json:"best_val_tier_acc"`
+		Distri    []Distri `json:"distri"`
+	}{tr.BestEpoch, tr.BestAcc, tr.Distri})
+	if err != nil {
+		return err
+	}
+	if err := atomicio.WriteFile(filepath.Join(dir, DistriFile), b, 0o644); err != nil {
+		return fmt.Errorf("ranker: save distri: %w", err)
+	}
+	return nil
+}
+
+// LoadCheckpoint builds a model of cfg for batches of batch architectures of
+// f and loads the weights and distri list saved in dir by SaveCheckpoint.
+func LoadCheckpoint(dir string, cfg ModelConfig, batch int, f *Features) (*Trained, error) {
+	cfg.Tokens, cfg.DPatch = f.Tokens, f.Dim
+	m, err := NewModel(cfg, batch, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Params().Load(filepath.Join(dir, ModelFile), true); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("ranker: load model (does --config match the trained model?): %w", err)
+	}
+	p := filepath.Join(dir, DistriFile)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("ranker: %w", err)
+	}
+	var d struct {
+		BestEpoch int      `json:"best_epoch"`
+		BestAcc   float64  `json:"best_val_tier_acc"`
+		Distri    []Distri `json:"distri"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("ranker: %s: %w", p, err)
+	}
+	for i, dd := range d.Distri {
+		if err := dd.Validate(cfg.NTier); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("ranker: %s: distri[%d]: %w", p, i, err)
+		}
+	}
+	return &Trained{Model: m, BestEpoch: d.BestEpoch, BestAcc: d.BestAcc, Distri: d.Distri}, nil
+}
+
+// Prediction is the score of one architecture by a trained model.
+type Prediction struct {
+	Index   int     `json:"index"`
+	Arch    string  `json:"arch"`
+	Score   float64 `json:"score"`
+	Tier    int     `json:"tier"`
+	TestAcc float64 `json:"test_acc"`
+	Rank    int     `json:"rank"`
+}
+
+// Predict scores idx with m; tiers are predicted with buckets grown from
+// zero by predicted tier, batch by batch, as in the search.
+func Predict(m *Model, f *Features, idx []int) ([]Prediction, error) {
+	c, err := m.classify(f, idx, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	ranks := f.TestRanks()
+	out := make([]Prediction, len(idx))
+	nt := m.Cfg.NTier
+	for k, i := range idx {
+		rec, _ := f.Table().Record(i, f.Dataset)
+		out[k] = Prediction{Index: i, Arch: rec.Arch, Score: c.scores[k], Tier: argmax(c.logits[k*nt : (k+1)*nt]),
+			TestAcc: f.Test[i], Rank: ranks[i]}
+	}
+	return out, nil
+}
+
+// Load encodes the benchmark t for ds and returns its features and sampler.
+func Load(t bench.Table, ds bench.Dataset, sc SamplerConfig, seed uint64) (*Features, Sampler, error) {
+	switch tab := t.(type) {
+	case *bench.NB201:
+		f, err := EncodeNB201(tab, ds)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := NewNB201Sampler(f, tab, sc, seed)
+		return f, s, err
+	case *bench.NB101:
+		if ds != bench.CIFAR10 {
+			return nil, nil, fmt.Errorf("ranker: nasbench101 has only cifar10, got %s", ds)
+		}
+		f, err := EncodeNB101(tab)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := NewNB101Sampler(f, tab, sc, seed)
+		return f, s, err
+	}
+	return nil, nil, fmt.Errorf("ranker: unsupported benchmark table %T", t)
+}

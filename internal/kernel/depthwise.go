@@ -7,8 +7,8 @@ func (g ConvGeom) wide() wideGeom {
 	return newWideGeom(g.H, g.W, g.PH, g.PW, g.SH, g.SW, g.OutH(), g.OutW(), g.KH, g.KW, g.DH, g.DW)
 }
 
-// depthwiseForwardWide is Conv2dForward for depthwise geometries: one SIMD axpy per tap over the wide
-// plane, in parallel over the N·C planes.
+// depthwiseForwardWide is Conv2dForward for depthwise geometries: all taps in one fused SIMD pass over the
+// wide plane (axpyTaps), in parallel over the N·C planes.
 // A zero weight skips its tap (BLAS axpy semantics), so 0·∞ in the input does not turn into NaN.
 func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 	vo := vecFor[T]()
@@ -27,10 +27,7 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 			for i := range yw {
 				yw[i] = b
 			}
-			wc := w[c*kk : (c+1)*kk]
-			for t, off := range wg.offs {
-				vo.axpy(wg.l, wc[t], xp[off:off+wg.l], 1, yw, 1)
-			}
+			vo.axpyTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}
 	})

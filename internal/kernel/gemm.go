@@ -40,25 +40,30 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 }
 
 // smallGemm is gemm with alpha 1 for one of the three forms the convolutions use: a·b and aᵀ·b run as
-// axpys of whole rows of b into rows of c; a·bᵀ runs as dots of rows.
+// fused axpys of whole rows of b into rows of c (axpyTaps); a·bᵀ runs as dots of rows.
 func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
 	vo := vecFor[T]()
 	switch {
 	case !transB:
+		// Row i of c is Σ_l a[i, l]·(row l of b): one fused pass over it with k taps at offsets l·ldb.
+		offs := make([]int, k)
+		for l := range offs {
+			offs[l] = l * ldb
+		}
+		ai := make([]T, k)
 		for i := 0; i < m; i++ {
 			ci := c[i*ldc : i*ldc+n]
 			if !accumulate {
 				clear(ci)
 			}
-			for l := 0; l < k; l++ {
-				var av T
-				if transA {
-					av = a[l*lda+i]
-				} else {
-					av = a[i*lda+l]
+			if transA {
+				for l := range ai {
+					ai[l] = a[l*lda+i]
 				}
-				vo.axpy(n, av, b[l*ldb:l*ldb+n], 1, ci, 1)
+			} else {
+				copy(ai, a[i*lda:i*lda+k])
 			}
+			vo.axpyTaps(ci, ai, b, offs)
 		}
 	default: // a·bᵀ
 		for i := 0; i < m; i++ {

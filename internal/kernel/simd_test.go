@@ -1,0 +1,96 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAxpyTaps32 checks the fused shifted axpys (and so the AVX2 assembly where the CPU has it: every length
+// from 0 to 80 covers the 32-lane loop, the 8-lane loop and the scalar tail) against a float64 sum. Each
+// element adds at most 9 products of values in [−1, 1] rounded to float32, so 1e-5 absolute bounds the
+// float32 rounding (9 roundings of |partial sums| ≤ 10, 2⁻²⁴·10·9 ≈ 5.4e-6).
+func TestAxpyTaps32(t *testing.T) {
+	t.Logf("useAVX2 = %v", useAVX2)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for n := 0; n <= 80; n++ {
+		for _, taps := range []int{1, 2, 9} {
+			x := randF32(rng, n+40)
+			y := randF32(rng, n)
+			a := randF32(rng, taps)
+			offs := make([]int, taps)
+			for i := range offs {
+				offs[i] = rng.IntN(41)
+			}
+			want := make([]float64, n)
+			for i := range want {
+				want[i] = float64(y[i])
+				for k, off := range offs {
+					want[i] += float64(a[k]) * float64(x[off+i])
+				}
+			}
+			axpyTaps32(y, a, x, offs)
+			for i := range want {
+				if d := math.Abs(float64(y[i]) - want[i]); d > 1e-5 {
+					t.Fatalf("n=%d taps=%d: y[%d] = %v, want %v", n, taps, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestAxpyTaps32ZeroSkips checks BLAS axpy semantics: a zero coefficient skips its tap, so an infinity
+// under it does not turn the sum into NaN; a non-zero coefficient on an infinity gives ±Inf.
+func TestAxpyTaps32ZeroSkips(t *testing.T) {
+	x := make([]float32, 40)
+	for i := range x {
+		x[i] = 1
+	}
+	x[5] = float32(math.Inf(1))
+	y := make([]float32, 16)
+	axpyTaps32(y, []float32{0, 2}, x, []int{0, 20})
+	for i, v := range y {
+		if v != 2 {
+			t.Fatalf("y[%d] = %v, want 2 (the zero tap over +Inf is skipped)", i, v)
+		}
+	}
+	axpyTaps32(y, []float32{1}, x, []int{0})
+	if !math.IsInf(float64(y[5]), 1) || y[4] != 3 {
+		t.Errorf("y[4], y[5] = %v, %v, want 3, +Inf", y[4], y[5])
+	}
+}
+
+// TestDot32 checks dot32 against a float64 sum for every length from 0 to 100 (|x|, |y| ≤ 1, so the
+// float32 rounding error is below 100 products · 2⁻²⁴ · 100 ≈ 6e-4 in the worst case; 1e-4 holds for sums of
+// random signs, which stay near √n).
+func TestDot32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for n := 0; n <= 100; n++ {
+		x, y := randF32(rng, n), randF32(rng, n+3)
+		var want float64
+		for i := range x {
+			want += float64(x[i]) * float64(y[i])
+		}
+		if got := dot32(x, y); math.Abs(float64(got)-want) > 1e-4 {
+			t.Fatalf("n=%d: dot32 = %v, want %v", n, got, want)
+		}
+		a := float32(rng.Float64())
+		z := append([]float32(nil), y[:n]...)
+		axpy32(a, x, z)
+		for i := range z {
+			if w := float64(y[i]) + float64(a)*float64(x[i]); math.Abs(float64(z[i])-w) > 1e-6 {
+				t.Fatalf("n=%d: axpy32 z[%d] = %v, want %v", n, i, z[i], w)
+			}
+		}
+	}
+}
+
+// TestAxpyTaps32OutOfRange checks that a tap reading past x panics instead of reading stray memory.
+func TestAxpyTaps32OutOfRange(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("no panic for a tap past the end of x")
+		}
+	}()
+	axpyTaps32(make([]float32, 16), []float32{1}, make([]float32, 20), []int{5})
+}

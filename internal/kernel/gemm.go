@@ -22,6 +22,10 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 		smallGemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
 		return
 	}
+	if c32, ok := any(c).([]float32); ok && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
+		fusedGemm32(transA, transB, m, n, k, any(a).([]float32), lda, any(b).([]float32), ldb, beta == 1, c32, ldc)
+		return
+	}
 	tA, tB := blas.NoTrans, blas.NoTrans
 	if transA {
 		tA = blas.Trans

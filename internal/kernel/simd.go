@@ -4,48 +4,46 @@ import "gonum.org/v1/gonum/blas/gonum"
 
 // axpyTaps32 computes y[i] += Σ_t a[t]·x[offs[t]+i] for i < len(y): several shifted axpys into one
 // destination in a single pass, so y is loaded and stored once instead of once per tap (a depthwise conv's
-// taps, a 1×1 conv's input channels). The taps are added in order t = 0, 1, …; a tap with a[t] = 0 is skipped
-// (BLAS axpy semantics, so 0·∞ in x does not give NaN). It panics when a tap reads outside x.
+// taps, a 1×1 conv's input channels, a GEMM's k). The taps are added in order t = 0, 1, …; a tap with
+// a[t] = 0 is skipped (BLAS axpy semantics, so 0·∞ in x does not give NaN; it also saves the work of the
+// zeros a ReLU leaves in a GEMM operand). It panics when a tap reads outside x.
 func axpyTaps32(y, a, x []float32, offs []int) {
 	n := len(y)
-	if n == 0 || len(offs) == 0 {
+	if n == 0 {
 		return
 	}
 	a = a[:len(offs)]
-	for t, off := range offs {
-		if off < 0 || off+n > len(x) {
-			panic("kernel: axpyTaps32 tap reads outside x")
+	// Taps go in groups of up to 64, their non-zero ones copied to stack arrays (no allocation).
+	var ca [64]float32
+	var co [64]int
+	for g0 := 0; g0 < len(offs); g0 += len(ca) {
+		cnt := 0
+		for t := g0; t < min(g0+len(ca), len(offs)); t++ {
+			off := offs[t]
+			if off < 0 || off+n > len(x) {
+				panic("kernel: axpyTaps32 tap reads outside x")
+			}
+			if a[t] != 0 {
+				ca[cnt], co[cnt] = a[t], off
+				cnt++
+			}
 		}
-		if a[t] == 0 {
-			ca, co := compactTaps(a, offs)
-			axpyTaps32(y, ca, x, co)
-			return
+		if cnt == 0 {
+			continue
 		}
-	}
-	m := 0
-	if useAVX2 && n >= 8 {
-		m = n &^ 7
-		axpyTapsAVX2(&y[0], &a[0], &x[0], &offs[0], len(offs), m)
-	}
-	for i := m; i < n; i++ {
-		s := y[i]
-		for t, off := range offs {
-			s += a[t] * x[off+i]
+		m := 0
+		if useAVX2 && n >= 8 {
+			m = n &^ 7
+			axpyTapsAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, m)
 		}
-		y[i] = s
-	}
-}
-
-// compactTaps returns a and offs without the taps whose coefficient is 0.
-func compactTaps(a []float32, offs []int) ([]float32, []int) {
-	var ca []float32
-	var co []int
-	for t, v := range a {
-		if v != 0 {
-			ca, co = append(ca, v), append(co, offs[t])
+		for i := m; i < n; i++ {
+			s := y[i]
+			for t, off := range co[:cnt] {
+				s += ca[t] * x[off+i]
+			}
+			y[i] = s
 		}
 	}
-	return ca, co
 }
 
 // dot32 returns Σ x[i]·y[i] over len(x) elements (y at least as long).

@@ -6,8 +6,9 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// bigGemm is the size m·n·k from which gemm hands over to the registered BLAS (gonum's blocked, possibly
-// parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
+// bigGemm is the size m·n·k from which gemm hands over to fusedGemm32 (float32: row-parallel, k blocked for
+// the cache) or to the registered BLAS (float64, and the forms fusedGemm32 does not cover: gonum's blocked,
+// possibly parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
 // about 64×1024×576) run as plain row axpys/dots: full-length SIMD rows and no allocations beat gonum's
 // 64×64 blocking there (BenchmarkConvFwdBwd/pw1x1 allocated ~7 times per call through Sgemm).
 const bigGemm = 1 << 26

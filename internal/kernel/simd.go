@@ -81,3 +81,59 @@ func axpy32(alpha float32, x, y []float32) {
 		y[i] += alpha * x[i]
 	}
 }
+
+// rowSums32 returns s = Σ (x[i]−k) and q = Σ (x[i]−k)² and, when dy is non-nil (as long as x), g = Σ dy[i]
+// and gx = Σ dy[i]·(x[i]−k), all accumulated in float64 (the batch-norm statistics of channelSums).
+func rowSums32(x, dy []float32, k float64) (s, q, g, gx float64) {
+	n := len(x)
+	m := 0
+	if useAVX2 && n >= 4 {
+		m = n &^ 3
+		if dy == nil {
+			s, q = sumsAVX2(&x[0], m, k)
+		} else {
+			dy = dy[:n]
+			s, q, g, gx = sumsDyAVX2(&x[0], &dy[0], m, k)
+		}
+	}
+	for i := m; i < n; i++ {
+		d := float64(x[i]) - k
+		s += d
+		q += d * d
+		if dy != nil {
+			e := float64(dy[i])
+			g += e
+			gx += e * d
+		}
+	}
+	return s, q, g, gx
+}
+
+// affine32 writes dst[i] = x[i]·s + b for i < len(dst) (x at least as long).
+func affine32(dst, x []float32, s, b float32) {
+	n := len(dst)
+	x = x[:n]
+	m := 0
+	if useAVX2 && n >= 8 {
+		m = n &^ 7
+		affineAVX2(&dst[0], &x[0], m, s, b)
+	}
+	for i := m; i < n; i++ {
+		dst[i] = x[i]*s + b
+	}
+}
+
+// bnDx32 writes dst[i] = a·dy[i] + b·(x[i]−m) + c for i < len(dst): the training-mode batch-norm input
+// gradient of BatchNormBackward.
+func bnDx32(dst, dy, x []float32, a, b, c, m float32) {
+	n := len(dst)
+	dy, x = dy[:n], x[:n]
+	k := 0
+	if useAVX2 && n >= 8 {
+		k = n &^ 7
+		bnDxAVX2(&dst[0], &dy[0], &x[0], k, a, b, c, m)
+	}
+	for i := k; i < n; i++ {
+		dst[i] = a*dy[i] + b*(x[i]-m) + c
+	}
+}

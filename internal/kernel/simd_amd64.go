@@ -30,3 +30,15 @@ func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n int)
 
 //go:noescape
 func dotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func sumsAVX2(x *float32, n int, k float64) (s, q float64)
+
+//go:noescape
+func sumsDyAVX2(x, dy *float32, n int, k float64) (s, q, sg, sgx float64)
+
+//go:noescape
+func affineAVX2(dst, x *float32, n int, s, b float32)
+
+//go:noescape
+func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32)

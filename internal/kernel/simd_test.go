@@ -94,3 +94,51 @@ func TestAxpyTaps32OutOfRange(t *testing.T) {
 	}()
 	axpyTaps32(make([]float32, 16), []float32{1}, make([]float32, 20), []int{5})
 }
+
+// TestRowSums32 checks the batch-norm row sums (AVX2 body plus scalar tail) against plain float64 loops for
+// every length from 0 to 40, with a shift k. Both sum the same float64 terms in a different order, so they
+// agree to a few ulps of float64 (1e-12 relative here).
+func TestRowSums32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for n := 0; n <= 40; n++ {
+		x, dy := randF32(rng, n), randF32(rng, n)
+		k := 0.25
+		var ws, wq, wg, wgx float64
+		for i := range x {
+			d := float64(x[i]) - k
+			ws, wq, wg, wgx = ws+d, wq+d*d, wg+float64(dy[i]), wgx+float64(dy[i])*d
+		}
+		close := func(got, want float64) bool { return math.Abs(got-want) <= 1e-12*(1+math.Abs(want)) }
+		s, q, g, gx := rowSums32(x, nil, k)
+		if !close(s, ws) || !close(q, wq) || g != 0 || gx != 0 {
+			t.Fatalf("n=%d: rowSums32(x) = %v %v %v %v, want %v %v 0 0", n, s, q, g, gx, ws, wq)
+		}
+		s, q, g, gx = rowSums32(x, dy, k)
+		if !close(s, ws) || !close(q, wq) || !close(g, wg) || !close(gx, wgx) {
+			t.Fatalf("n=%d: rowSums32(x, dy) = %v %v %v %v, want %v %v %v %v", n, s, q, g, gx, ws, wq, wg, wgx)
+		}
+	}
+}
+
+// TestAffineAndBNDx32 checks affine32 and bnDx32 against float64 arithmetic for every length from 0 to 40
+// (one or two float32 roundings of values below 4: 1e-6).
+func TestAffineAndBNDx32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	for n := 0; n <= 40; n++ {
+		x, dy := randF32(rng, n), randF32(rng, n)
+		y := make([]float32, n)
+		affine32(y, x, 1.5, -0.25)
+		for i := range y {
+			if w := float64(x[i])*1.5 - 0.25; math.Abs(float64(y[i])-w) > 1e-6 {
+				t.Fatalf("n=%d: affine32 y[%d] = %v, want %v", n, i, y[i], w)
+			}
+		}
+		bnDx32(y, dy, x, 0.5, -0.75, 0.125, 0.0625)
+		for i := range y {
+			w := 0.5*float64(dy[i]) - 0.75*(float64(x[i])-0.0625) + 0.125
+			if math.Abs(float64(y[i])-w) > 1e-6 {
+				t.Fatalf("n=%d: bnDx32 y[%d] = %v, want %v", n, i, y[i], w)
+			}
+		}
+	}
+}

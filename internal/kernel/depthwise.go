@@ -20,14 +20,14 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
-			var b T
 			if bias != nil {
-				b = bias[c]
+				for i := range yw {
+					yw[i] = bias[c]
+				}
+				vo.axpyTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
+			} else {
+				vo.setTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
 			}
-			for i := range yw {
-				yw[i] = b
-			}
-			vo.axpyTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}
 	})
@@ -58,8 +58,7 @@ func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			widenPlane(wg, dy[p*l:(p+1)*l], dyw)
-			clear(dxp)
-			vo.axpyTaps(dxp, w[c*kk:(c+1)*kk], dywp, goffs)
+			vo.setTaps(dxp, w[c*kk:(c+1)*kk], dywp, goffs)
 			if g.ReLU {
 				unpadPlaneMasked(wg, dxp, x[p*hw:(p+1)*hw], dx[p*hw:(p+1)*hw])
 			} else {

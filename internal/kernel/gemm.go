@@ -58,9 +58,6 @@ func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T,
 		ai := make([]T, k)
 		for i := 0; i < m; i++ {
 			ci := c[i*ldc : i*ldc+n]
-			if !accumulate {
-				clear(ci)
-			}
 			if transA {
 				for l := range ai {
 					ai[l] = a[l*lda+i]
@@ -68,7 +65,11 @@ func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T,
 			} else {
 				copy(ai, a[i*lda:i*lda+k])
 			}
-			vo.axpyTaps(ci, ai, b, offs)
+			if accumulate {
+				vo.axpyTaps(ci, ai, b, offs)
+			} else {
+				vo.setTaps(ci, ai, b, offs)
+			}
 		}
 	default: // a·bᵀ
 		for i := 0; i < m; i++ {

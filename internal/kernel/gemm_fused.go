@@ -32,9 +32,6 @@ func fusedGemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []flo
 			ai := make([]float32, kl)
 			for i := lo; i < hi; i++ {
 				ci := c[i*ldc : i*ldc+n]
-				if first {
-					clear(ci)
-				}
 				if transA {
 					for l := range ai {
 						ai[l] = a[(l0+l)*lda+i]
@@ -42,7 +39,11 @@ func fusedGemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []flo
 				} else {
 					copy(ai, a[i*lda+l0:i*lda+l0+kl])
 				}
-				axpyTaps32(ci, ai, bl, offs[:kl])
+				if first {
+					setTaps32(ci, ai, bl, offs[:kl])
+				} else {
+					axpyTaps32(ci, ai, bl, offs[:kl])
+				}
 			}
 		})
 	}

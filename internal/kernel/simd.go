@@ -7,7 +7,12 @@ import "gonum.org/v1/gonum/blas/gonum"
 // taps, a 1×1 conv's input channels, a GEMM's k). The taps are added in order t = 0, 1, …; a tap with
 // a[t] = 0 is skipped (BLAS axpy semantics, so 0·∞ in x does not give NaN; it also saves the work of the
 // zeros a ReLU leaves in a GEMM operand). It panics when a tap reads outside x.
-func axpyTaps32(y, a, x []float32, offs []int) {
+func axpyTaps32(y, a, x []float32, offs []int) { taps32(y, a, x, offs, true) }
+
+// setTaps32 is axpyTaps32 on a y of zeros: y[i] = Σ_t a[t]·x[offs[t]+i], without reading y (no clear first).
+func setTaps32(y, a, x []float32, offs []int) { taps32(y, a, x, offs, false) }
+
+func taps32(y, a, x []float32, offs []int, acc bool) {
 	n := len(y)
 	if n == 0 {
 		return
@@ -16,7 +21,7 @@ func axpyTaps32(y, a, x []float32, offs []int) {
 	// Taps go in groups of up to 64, their non-zero ones copied to stack arrays (no allocation).
 	var ca [64]float32
 	var co [64]int
-	for g0 := 0; g0 < len(offs); g0 += len(ca) {
+	for g0 := 0; g0 < len(offs) || !acc; g0 += len(ca) {
 		cnt := 0
 		for t := g0; t < min(g0+len(ca), len(offs)); t++ {
 			off := offs[t]
@@ -29,20 +34,32 @@ func axpyTaps32(y, a, x []float32, offs []int) {
 			}
 		}
 		if cnt == 0 {
+			if !acc {
+				clear(y)
+				acc = true
+			}
 			continue
 		}
 		m := 0
 		if useAVX2 && n >= 8 {
 			m = n &^ 7
-			axpyTapsAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, m)
+			flag := 0
+			if acc {
+				flag = 1
+			}
+			axpyTapsAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, m, flag)
 		}
 		for i := m; i < n; i++ {
-			s := y[i]
+			var s float32
+			if acc {
+				s = y[i]
+			}
 			for t, off := range co[:cnt] {
 				s += ca[t] * x[off+i]
 			}
 			y[i] = s
 		}
+		acc = true
 	}
 }
 
@@ -75,7 +92,7 @@ func axpy32(alpha float32, x, y []float32) {
 	if useAVX2 && n >= 8 {
 		m = n &^ 7
 		off := 0
-		axpyTapsAVX2(&y[0], &alpha, &x[0], &off, 1, m)
+		axpyTapsAVX2(&y[0], &alpha, &x[0], &off, 1, m, 1)
 	}
 	for i := m; i < n; i++ {
 		y[i] += alpha * x[i]

@@ -26,7 +26,7 @@ func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
 func xgetbv() (eax uint32)
 
 //go:noescape
-func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n int)
+func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n, acc int)
 
 //go:noescape
 func dotAVX2(x, y *float32, n int) float32

@@ -18,16 +18,17 @@ TEXT ·xgetbv(SB), NOSPLIT, $0-4
 	MOVL AX, eax+0(FP)
 	RET
 
-// func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n int)
-// y[i] += Σ_t a[t]·x[offs[t]+i] for i < n; n > 0 is a multiple of 8, taps > 0. The taps are added to each
-// element in order t = 0, 1, … with one FMA each.
-TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-48
+// func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n, acc int)
+// y[i] = (acc ≠ 0 ? y[i] : 0) + Σ_t a[t]·x[offs[t]+i] for i < n; n > 0 is a multiple of 8, taps > 0. The
+// taps are added to each element in order t = 0, 1, … with one FMA each.
+TEXT ·axpyTapsAVX2(SB), NOSPLIT, $0-56
 	MOVQ y+0(FP), DI
 	MOVQ a+8(FP), SI
 	MOVQ x+16(FP), DX
 	MOVQ offs+24(FP), R8
 	MOVQ taps+32(FP), R9
 	MOVQ n+40(FP), CX
+	MOVQ acc+48(FP), R13
 	XORQ AX, AX
 
 loop32:
@@ -35,10 +36,21 @@ loop32:
 	SUBQ AX, BX
 	CMPQ BX, $32
 	JLT  loop8
+	TESTQ R13, R13
+	JNZ  load32
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP  start32
+
+load32:
 	VMOVUPS (DI)(AX*4), Y0
 	VMOVUPS 32(DI)(AX*4), Y1
 	VMOVUPS 64(DI)(AX*4), Y2
 	VMOVUPS 96(DI)(AX*4), Y3
+
+start32:
 	XORQ R10, R10
 
 tap32:
@@ -63,7 +75,15 @@ tap32:
 loop8:
 	CMPQ AX, CX
 	JGE  done
+	TESTQ R13, R13
+	JNZ  load8
+	VXORPS Y0, Y0, Y0
+	JMP  start8
+
+load8:
 	VMOVUPS (DI)(AX*4), Y0
+
+start8:
 	XORQ R10, R10
 
 tap8:

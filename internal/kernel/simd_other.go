@@ -5,7 +5,7 @@ package kernel
 // useAVX2 is false off amd64: the float32 vector kernels run their portable loops.
 const useAVX2 = false
 
-func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n int) { panic("kernel: no AVX2 kernels") }
+func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n, acc int) { panic("kernel: no AVX2 kernels") }
 
 func dotAVX2(x, y *float32, n int) float32 { panic("kernel: no AVX2 kernels") }
 

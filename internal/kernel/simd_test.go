@@ -29,10 +29,21 @@ func TestAxpyTaps32(t *testing.T) {
 					want[i] += float64(a[k]) * float64(x[off+i])
 				}
 			}
+			y0 := append([]float32(nil), y...)
 			axpyTaps32(y, a, x, offs)
 			for i := range want {
 				if d := math.Abs(float64(y[i]) - want[i]); d > 1e-5 {
 					t.Fatalf("n=%d taps=%d: y[%d] = %v, want %v", n, taps, i, y[i], want[i])
+				}
+			}
+			// setTaps32 ignores what y holds (NaN here) and writes the sum without it.
+			for i := range y {
+				y[i] = float32(math.NaN())
+			}
+			setTaps32(y, a, x, offs)
+			for i := range want {
+				if d := math.Abs(float64(y[i]) - (want[i] - float64(y0[i]))); d > 1e-5 {
+					t.Fatalf("n=%d taps=%d: setTaps32 y[%d] = %v, want %v", n, taps, i, y[i], want[i]-float64(y0[i]))
 				}
 			}
 		}
@@ -53,6 +64,11 @@ func TestAxpyTaps32ZeroSkips(t *testing.T) {
 		if v != 2 {
 			t.Fatalf("y[%d] = %v, want 2 (the zero tap over +Inf is skipped)", i, v)
 		}
+	}
+	z := []float32{float32(math.NaN()), 5}
+	setTaps32(z, []float32{0}, x, []int{0})
+	if z[0] != 0 || z[1] != 0 {
+		t.Fatalf("setTaps32 with only a zero tap gave %v, want zeros", z)
 	}
 	axpyTaps32(y, []float32{1}, x, []int{0})
 	if !math.IsInf(float64(y[5]), 1) || y[4] != 3 {

@@ -13,6 +13,8 @@ type vecOps[T Float] struct {
 	dot func(n int, x []T, incX int, y []T, incY int) T
 	// axpyTaps computes y[i] += Σ_t a[t]·x[offs[t]+i] for i < len(y), taps in order, skipping a[t] = 0.
 	axpyTaps func(y, a, x []T, offs []int)
+	// setTaps is axpyTaps on a y of zeros: y[i] = Σ_t a[t]·x[offs[t]+i], whatever y held.
+	setTaps func(y, a, x []T, offs []int)
 }
 
 var (
@@ -31,6 +33,7 @@ var (
 			return gonum.Implementation{}.Sdot(n, x, incX, y, incY)
 		},
 		axpyTaps: axpyTaps32,
+		setTaps:  setTaps32,
 	}
 	vec64 = vecOps[float64]{
 		axpy: func(n int, a float64, x []float64, incX int, y []float64, incY int) {
@@ -39,10 +42,10 @@ var (
 		dot: func(n int, x []float64, incX int, y []float64, incY int) float64 {
 			return gonum.Implementation{}.Ddot(n, x, incX, y, incY)
 		},
-		axpyTaps: func(y, a, x []float64, offs []int) {
-			for t, off := range offs {
-				gonum.Implementation{}.Daxpy(len(y), a[t], x[off:off+len(y)], 1, y, 1)
-			}
+		axpyTaps: axpyTaps64,
+		setTaps: func(y, a, x []float64, offs []int) {
+			clear(y)
+			axpyTaps64(y, a, x, offs)
 		},
 	}
 )
@@ -57,4 +60,10 @@ func vecFor[T Float]() vecOps[T] {
 		return any(vec64).(vecOps[T])
 	}
 	panic("kernel: vector operations need float32 or float64")
+}
+
+func axpyTaps64(y, a, x []float64, offs []int) {
+	for t, off := range offs {
+		gonum.Implementation{}.Daxpy(len(y), a[t], x[off:off+len(y)], 1, y, 1)
+	}
 }

@@ -42,3 +42,9 @@ func affineAVX2(dst, x *float32, n int, s, b float32)
 
 //go:noescape
 func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32)
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX2(dst, x, dy *float32, n int)

@@ -330,3 +330,50 @@ xloop:
 xdone:
 	VZEROUPPER
 	RET
+
+// func reluAVX2(dst, x *float32, n int)
+// dst[i] = x[i] with the sign bit clear, else +0 (relu32's bit trick, 8 lanes); n > 0 is a multiple of 8.
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+rloop:
+	CMPQ AX, CX
+	JGE  rdone
+	VMOVUPS (SI)(AX*4), Y0
+	VPSRAD $31, Y0, Y1
+	VPANDN Y0, Y1, Y2
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  rloop
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(dst, x, dy *float32, n int)
+// dst[i] = dy[i] where x[i]'s bits, as a signed integer, are > 0 (x > 0 or a positive NaN), else +0
+// (reluGrad32's rule, 8 lanes); n > 0 is a multiple of 8. dst may be dy.
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ dy+16(FP), DX
+	MOVQ n+24(FP), CX
+	VPXOR Y3, Y3, Y3
+	XORQ AX, AX
+
+gradloop:
+	CMPQ AX, CX
+	JGE  graddone
+	VMOVUPS (SI)(AX*4), Y0
+	VPCMPGTD Y3, Y0, Y1
+	VPAND (DX)(AX*4), Y1, Y2
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  gradloop
+
+graddone:
+	VZEROUPPER
+	RET

@@ -18,3 +18,7 @@ func sumsDyAVX2(x, dy *float32, n int, k float64) (s, q, sg, sgx float64) {
 func affineAVX2(dst, x *float32, n int, s, b float32) { panic("kernel: no AVX2 kernels") }
 
 func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32) { panic("kernel: no AVX2 kernels") }
+
+func reluAVX2(dst, x *float32, n int) { panic("kernel: no AVX2 kernels") }
+
+func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels") }

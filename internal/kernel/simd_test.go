@@ -158,3 +158,33 @@ func TestAffineAndBNDx32(t *testing.T) {
 		}
 	}
 }
+
+// TestReLU32Lanes runs the float32 ReLU and its gradient on every rotation of special values (signed zeros,
+// subnormals, infinities, NaNs of both signs, extremes), so each value passes through every AVX2 lane and
+// through the scalar tail, and compares with the scalar bit-trick rule: keep x (or dy) exactly when x's
+// bits, read as a signed integer, are positive.
+func TestReLU32Lanes(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-40, 1, -1, float32(math.Inf(1)),
+		float32(math.Inf(-1)), math.MaxFloat32, -math.MaxFloat32, 3.5, -2.25,
+		math.Float32frombits(0x7fc00000), math.Float32frombits(0xffc00000), 7, -7, 0.5}
+	n := len(vals)
+	for r := 0; r < n; r++ {
+		x, g := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], g[i] = vals[(i+r)%n], float32(i+1)
+		}
+		y, d := make([]float32, n), make([]float32, n)
+		relu32(y, x)
+		reluGrad32(d, x, g)
+		for i, v := range x {
+			keep := int32(math.Float32bits(v)) > 0
+			wy, wd := uint32(0), uint32(0)
+			if keep {
+				wy, wd = math.Float32bits(v), math.Float32bits(g[i])
+			}
+			if math.Float32bits(y[i]) != wy || math.Float32bits(d[i]) != wd {
+				t.Fatalf("rotation %d, x[%d] = %v: relu %v grad %v, want bits %#x %#x", r, i, v, y[i], d[i], wy, wd)
+			}
+		}
+	}
+}

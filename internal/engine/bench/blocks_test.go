@@ -112,22 +112,22 @@ func (b *builder) dilConv(x *G.Node, k int) *G.Node {
 	return b.bn(b.conv(b.reluConv(x, c, k, k-1, 2, c), c, 1))
 }
 
-// mixedOp is DARTS' MixedOp (model_search.py) at stride 1 over the 8 PRIMITIVES, in their order: none,
-// max_pool_3x3, avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5, with each
-// pool followed by BN(affine=False). w holds softmax(α) (8). "none" contributes 0·x: it has no term (its α
-// still enters the softmax), in bench_torch.py too.
-func (b *builder) mixedOp(x, w *G.Node) *G.Node {
+// mixedTerms returns the terms of DARTS' MixedOp (model_search.py) at stride 1 over the 8 PRIMITIVES, in
+// their order: none, max_pool_3x3, avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3,
+// dil_conv_5x5, with each pool followed by BN(affine=False). Term k weighs op k by entry base+k of the
+// softmax weights. "none" contributes 0·x: it has no term (its α still enters the softmax), in
+// bench_torch.py too.
+func (b *builder) mixedTerms(x *G.Node, base int) []op.Term {
 	pool := op.PoolParams{Kernel: [2]int{3, 3}, Stride: [2]int{1, 1}, Padding: [2]int{1, 1}}
-	terms := []op.Term{
-		{Index: 1, X: b.bn(must(op.MaxPool2d(x, pool)))},
-		{Index: 2, X: b.bn(must(op.AvgPool2d(x, pool, false)))},
-		{Index: 3, X: x},
-		{Index: 4, X: b.sepConv(x, 3)},
-		{Index: 5, X: b.sepConv(x, 5)},
-		{Index: 6, X: b.dilConv(x, 3)},
-		{Index: 7, X: b.dilConv(x, 5)},
+	return []op.Term{
+		{Index: base + 1, X: b.bn(must(op.MaxPool2d(x, pool)))},
+		{Index: base + 2, X: b.bn(must(op.AvgPool2d(x, pool, false)))},
+		{Index: base + 3, X: x},
+		{Index: base + 4, X: b.sepConv(x, 3)},
+		{Index: base + 5, X: b.sepConv(x, 5)},
+		{Index: base + 6, X: b.dilConv(x, 3)},
+		{Index: base + 7, X: b.dilConv(x, 5)},
 	}
-	return must(op.WeightedSum(w, terms...))
 }
 
 // alphas returns α of shape (rows, 8), initialised 1e-3·randn-like as DARTS does (here uniform of the same
@@ -175,33 +175,30 @@ func newMixedEdge() *block {
 	x := b.input("x", edgeN, edgeC, edgeH, edgeW)
 	a := b.alphas(1)
 	w := must(op.Softmax(must(G.Reshape(a, tensor.Shape{8}))))
-	return b.finish(b.mixedOp(x, w))
+	return b.finish(must(op.WeightedSum(w, b.mixedTerms(x, 0)...)))
 }
 
 // newCell builds one DARTS normal search cell (model_search.py Cell, reduction_prev False): s0 and s1
 // (32, 16, 16, 16) each through ReLUConvBN 1×1 (C 16 → 16), 4 nodes over 14 mixed edges (node i sums one
 // MixedOp per earlier state), output the channel concat of the 4 nodes (32, 64, 16, 16). Gradients w.r.t.
-// α (14, 8) and all 86 conv weights.
+// α (14, 8) and all 86 conv weights. Each node is one WeightedSum over the terms of all its edges, weighted
+// by the flattened softmax(α) (edge e's op k at entry 8e+k): the same sum as adding the edges' MixedOps, with
+// no per-edge slice of the weights and no chain of adds.
 func newCell() *block {
 	b := newBuilder(2)
 	s0 := b.input("s0", edgeN, edgeC, edgeH, edgeW)
 	s1 := b.input("s1", edgeN, edgeC, edgeH, edgeW)
 	a := b.alphas(14)
-	w := must(op.Softmax(a))
+	w := must(G.Reshape(must(op.Softmax(a)), tensor.Shape{14 * 8}))
 	states := G.Nodes{b.bn(b.reluConv(s0, edgeC, 1, 0, 1, 1)), b.bn(b.reluConv(s1, edgeC, 1, 0, 1, 1))}
 	e := 0
 	for range 4 {
-		var terms []*G.Node
+		var terms []op.Term
 		for _, h := range states {
-			we := must(G.Slice(w, G.S(e)))
-			terms = append(terms, b.mixedOp(h, we))
+			terms = append(terms, b.mixedTerms(h, 8*e)...)
 			e++
 		}
-		s := terms[0]
-		for _, t := range terms[1:] {
-			s = must(G.Add(s, t))
-		}
-		states = append(states, s)
+		states = append(states, must(op.WeightedSum(w, terms...)))
 	}
 	return b.finish(must(G.Concat(1, states[2:]...)))
 }

@@ -181,7 +181,7 @@ func newMixedEdge() *block {
 // newCell builds one DARTS normal search cell (model_search.py Cell, reduction_prev False): s0 and s1
 // (32, 16, 16, 16) each through ReLUConvBN 1×1 (C 16 → 16), 4 nodes over 14 mixed edges (node i sums one
 // MixedOp per earlier state), output the channel concat of the 4 nodes (32, 64, 16, 16). Gradients w.r.t.
-// α (14, 8) and all 86 conv weights. Each node is one WeightedSum over the terms of all its edges, weighted
+// α (14, 8) and all 170 conv weights (2 preprocessing, 12 per edge). Each node is one WeightedSum over the terms of all its edges, weighted
 // by the flattened softmax(α) (edge e's op k at entry 8e+k): the same sum as adding the edges' MixedOps, with
 // no per-edge slice of the weights and no chain of adds.
 func newCell() *block {
@@ -207,7 +207,7 @@ func newCell() *block {
 // EncoderLayer, as internal/nn builds it: per-head slices of the bias-free Q/K/V weights, the 1/√d_k scale
 // folded into the query weight, softmax attention, concat, fc, residual + LayerNorm; then
 // Linear(128, 512) → ReLU → Linear(512, 128), residual + LayerNorm) on x (128, 31, 128). Dropout is left out
-// (in bench_torch.py too) so that the step is deterministic. Gradients w.r.t. the 10 weights.
+// (in bench_torch.py too) so that the step is deterministic. Gradients w.r.t. the 12 weights and biases.
 func newTransformerLayer() *block {
 	b := newBuilder(3)
 	const dk = tfModel / tfHeads

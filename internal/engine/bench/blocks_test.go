@@ -181,9 +181,9 @@ func newMixedEdge() *block {
 // newCell builds one DARTS normal search cell (model_search.py Cell, reduction_prev False): s0 and s1
 // (32, 16, 16, 16) each through ReLUConvBN 1×1 (C 16 → 16), 4 nodes over 14 mixed edges (node i sums one
 // MixedOp per earlier state), output the channel concat of the 4 nodes (32, 64, 16, 16). Gradients w.r.t.
-// α (14, 8) and all 170 conv weights (2 preprocessing, 12 per edge). Each node is one WeightedSum over the terms of all its edges, weighted
-// by the flattened softmax(α) (edge e's op k at entry 8e+k): the same sum as adding the edges' MixedOps, with
-// no per-edge slice of the weights and no chain of adds.
+// α (14, 8) and all 170 conv weights (2 preprocessing, 12 per edge). Each node is one WeightedSum over the
+// terms of all its edges, weighted by the flattened softmax(α) (edge e's op k at entry 8e+k): the same sum
+// as adding the edges' MixedOps, with no per-edge slice of the weights and no chain of adds.
 func newCell() *block {
 	b := newBuilder(2)
 	s0 := b.input("s0", edgeN, edgeC, edgeH, edgeW)

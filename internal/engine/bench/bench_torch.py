@@ -22,9 +22,11 @@ run: once OpenMP has a second thread it spins between ops.
 Usage:
   /usr/bin/python3 internal/engine/bench/bench_torch.py                   # torch only
   go test ./internal/engine/bench -run XXX -bench . -cpu 1,2 -count 5 | /usr/bin/python3 internal/engine/bench/bench_torch.py
+  ... | /usr/bin/python3 internal/engine/bench/bench_torch.py --threads 1   # skip the two-thread torch runs
 With Go benchmark output on stdin it takes the median ns/op and cpu-ms/op of each Benchmark<Block>[-<cpus>]
 line and prints Go/torch ratios at 1 and 2 threads, and the 2-vs-1 speed-up of each.
 """
+import argparse
 import re
 import statistics
 import sys
@@ -192,13 +194,18 @@ def parse_go(text):
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", default="1,2", help="torch thread counts to time, e.g. 1 or 1,2 (default 1,2)")
+    ap.add_argument("--blocks", default="MixedEdge,Cell,TransformerLayer", help="comma-separated blocks to time")
+    args = ap.parse_args()
+    threads_list = [int(t) for t in args.threads.split(",")]
     go = {} if sys.stdin.isatty() else parse_go(sys.stdin.read())
-    blocks = make_blocks()
+    blocks = [b for b in make_blocks() if b[0] in args.blocks.split(",")]
     steps = {"MixedEdge": 10, "Cell": 2, "TransformerLayer": 3}
     print(f"torch {torch.__version__}; ms per training step (fwd + bwd), medians; wall = time.perf_counter, "
           "cpu = time.process_time (all threads)", flush=True)
     res = {}
-    for threads in (1, 2):  # all one-thread runs first: a second OpenMP thread spins between ops afterwards
+    for threads in threads_list:  # all one-thread runs first: a second OpenMP thread spins between ops afterwards
         torch.set_num_threads(threads)
         for name, m, f in blocks:
             res[name, threads] = time_block(m, f, steps[name])
@@ -209,13 +216,14 @@ def main():
         hdr += f"{'go 1t':>9}{'cpu 1t':>9}{'go 2t':>9}{'2t/1t':>7}{'go/torch cpu 1t':>16}{'wall 1t':>9}{'wall 2t':>9}"
     print(hdr)
     for name, _, _ in blocks:
-        (t1, c1), (t2, _) = res[name, 1], res[name, 2]
-        row = f"{name:<18}{t1:>10.2f}{c1:>9.2f}{t2:>10.2f}{t1 / t2:>6.2f}x"
+        t1, c1 = res.get((name, 1), (None, None))
+        t2, _ = res.get((name, 2), (None, None))
+        num = lambda v, w=9: f"{v:>{w}.2f}" if v else f"{'-':>{w}}"
+        ratio = lambda a, b, w: f"{a / b:>{w - 1}.2f}x" if a and b else f"{'-':>{w}}"
+        row = f"{name:<18}" + num(t1, 10) + num(c1) + num(t2, 10) + ratio(t1, t2, 7)
         if go:
             g1, gc1 = go.get((name, 1), (None, None))
             g2, _ = go.get((name, 2), (None, None))
-            num = lambda v, w=9: f"{v:>{w}.2f}" if v else f"{'-':>{w}}"
-            ratio = lambda a, b, w: f"{a / b:>{w - 1}.2f}x" if a and b else f"{'-':>{w}}"
             row += num(g1) + num(gc1) + num(g2) + ratio(g1, g2, 7) + ratio(gc1, c1, 16) + ratio(g1, t1, 9) + ratio(g2, t2, 9)
         print(row)
     if go:

@@ -38,6 +38,11 @@ func ReLU[T Float](dst, x []T) {
 // relu32 and relu64 are ReLU's loops as plain (non-generic) functions, which the compiler optimises fully.
 func relu32(d, x []float32) {
 	d = d[:len(x)]
+	if useAVX2 && len(x) >= 8 {
+		m := len(x) &^ 7
+		reluAVX2(&d[0], &x[0], m)
+		d, x = d[m:], x[m:]
+	}
 	for i, v := range x {
 		b := math.Float32bits(v)
 		d[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
@@ -77,6 +82,11 @@ func ReLUBackward[T Float](dx, x, dy []T) {
 
 func reluGrad32(d, x, g []float32) {
 	d, g = d[:len(x)], g[:len(x)]
+	if useAVX2 && len(x) >= 8 {
+		m := len(x) &^ 7
+		reluGradAVX2(&d[0], &x[0], &g[0], m)
+		d, x, g = d[m:], x[m:], g[m:]
+	}
 	for i, v := range x {
 		b := int32(math.Float32bits(v))
 		mask := uint32((-b)>>31) &^ uint32(b>>31) // −b < 0 ⇔ b > 0, except b = MinInt32 (−0), removed by the sign

@@ -24,6 +24,7 @@ var convBenchCases = []struct {
 	g    ConvGeom
 }{
 	{"dw3x3", ConvGeom{N: 32, C: 16, H: 16, W: 16, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 16}},
+	{"relu_dw3x3", ConvGeom{N: 32, C: 16, H: 16, W: 16, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 16, ReLU: true}},
 	{"dw5x5_d2", ConvGeom{N: 32, C: 16, H: 16, W: 16, K: 16, KH: 5, KW: 5, SH: 1, SW: 1, PH: 4, PW: 4, DH: 2, DW: 2, Groups: 16}},
 	{"pw1x1", ConvGeom{N: 32, C: 16, H: 16, W: 16, K: 16, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, Groups: 1}},
 	{"dense3x3", ConvGeom{N: 32, C: 16, H: 16, W: 16, K: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1, DH: 1, DW: 1, Groups: 1}},

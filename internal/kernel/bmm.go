@@ -9,8 +9,8 @@ type MatMulDims struct {
 
 // BatchedMatMul writes dst[b] = alpha·op(a[b])·op(b[b]) + beta·dst[b] for batch matrices stored one after the
 // other (a: batch×m×k, b: batch×k×n, dst: batch×m×n, up to the transpositions of dims). Each product is one
-// BLAS GEMM (blas32/blas64, so the implementation registered with blas32.Use/blas64.Use is used); the batch is
-// spread over the cores. With beta = 0 the old contents of dst are ignored.
+// GEMM through gemm (fused SIMD axpys for float32; the BLAS registered with blas64.Use for large float64
+// products); the batch is spread over the cores. With beta = 0 the old contents of dst are ignored.
 func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, beta T) {
 	BatchedMatMulIndexed(dst, a, b, batch, nil, nil, dims, alpha, beta)
 }
@@ -31,7 +31,7 @@ func BatchedMatMulIndexed[T Float](dst, a, b []T, batch int, aIdx, bIdx []int, d
 		bmmGemm(dims, alpha, a[ia*sa:(ia+1)*sa], b[ib*sb:(ib+1)*sb], beta, dst[i*sc:(i+1)*sc])
 	}
 	if batch == 1 {
-		one(0) // a single large GEMM: gonum parallelises inside
+		one(0) // a single large GEMM: gemm parallelises inside
 		return
 	}
 	ParallelFor(batch, func(lo, hi int) {
@@ -67,7 +67,7 @@ func SumBlocks[T Float](dst, src []T, idx []int, block int) {
 	})
 }
 
-// bmmGemm runs one row-major GEMM of a batch through gemm (the swappable blas32/blas64 implementation).
+// bmmGemm runs one row-major GEMM of a batch through gemm.
 func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T) {
 	lda, ldb := dims.K, dims.N // stored A is m×k, stored B is k×n
 	if dims.TransA {

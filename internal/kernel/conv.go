@@ -275,13 +275,12 @@ func AddChannelBias[T Float](n, hw int, bias, y []T) {
 	})
 }
 
-// reluCopy returns max(x, 0) in a new slice (NaN stays NaN, as torch.relu).
+// reluCopy returns max(x, 0) in a new slice (a NaN with the sign bit clear stays NaN, as in ReLU).
 func reluCopy[T Float](x []T) []T {
 	r := make([]T, len(x))
 	ParallelFor((len(x)+4095)/4096, func(lo, hi int) {
-		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
-			r[i] = max(x[i], 0)
-		}
+		lo, hi = lo*4096, min(hi*4096, len(x))
+		reluInto(r[lo:hi], x[lo:hi])
 	})
 	return r
 }
@@ -289,10 +288,7 @@ func reluCopy[T Float](x []T) []T {
 // reluMask zeroes dx where x <= 0, the gradient of torch.relu (threshold_backward).
 func reluMask[T Float](x, dx []T) {
 	ParallelFor((len(x)+4095)/4096, func(lo, hi int) {
-		for i := lo * 4096; i < min(hi*4096, len(x)); i++ {
-			if x[i] <= 0 {
-				dx[i] = 0
-			}
-		}
+		lo, hi = lo*4096, min(hi*4096, len(x))
+		reluMaskInPlace(dx[lo:hi], x[lo:hi])
 	})
 }

@@ -7,8 +7,8 @@ func (g ConvGeom) wide() wideGeom {
 	return newWideGeom(g.H, g.W, g.PH, g.PW, g.SH, g.SW, g.OutH(), g.OutW(), g.KH, g.KW, g.DH, g.DW)
 }
 
-// depthwiseForwardWide is Conv2dForward for depthwise geometries: one SIMD axpy per tap over the wide
-// plane, in parallel over the N·C planes.
+// depthwiseForwardWide is Conv2dForward for depthwise geometries: all taps in one fused SIMD pass over the
+// wide plane (axpyTaps), in parallel over the N·C planes.
 // A zero weight skips its tap (BLAS axpy semantics), so 0·∞ in the input does not turn into NaN.
 func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 	vo := vecFor[T]()
@@ -20,39 +20,45 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
-			var b T
 			if bias != nil {
-				b = bias[c]
-			}
-			for i := range yw {
-				yw[i] = b
-			}
-			wc := w[c*kk : (c+1)*kk]
-			for t, off := range wg.offs {
-				vo.axpy(wg.l, wc[t], xp[off:off+wg.l], 1, yw, 1)
+				for i := range yw {
+					yw[i] = bias[c]
+				}
+				vo.axpyTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
+			} else {
+				vo.setTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
 			}
 			cropPlane(wg, yw, y[p*l:(p+1)*l])
 		}
 	})
 }
 
-// depthwiseBackwardDataWide is Conv2dBackwardData for depthwise geometries: one SIMD axpy per tap scatters
-// the wide output gradient into the padded input gradient, in parallel over the N·C planes.
+// depthwiseBackwardDataWide is Conv2dBackwardData for depthwise geometries: the wide output gradient is
+// gathered into the padded input gradient in one fused SIMD pass over all taps, in parallel over the N·C
+// planes.
 func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
 	hw, l, kk := g.H*g.W, wg.oh*wg.ow, g.KH*g.KW
+	// Gather form of the scatter dxp[off_t + i] += w_t·dyw[i]: dxp[j] = Σ_t w_t·dywp[j + m − off_t], where
+	// dywp is dyw with m = max off_t zeros in front (and zeros behind), so that all taps run in one fused
+	// pass over dxp (axpyTaps), in the same tap order as the scatter.
+	m := 0
+	for _, off := range wg.offs {
+		m = max(m, off)
+	}
+	goffs := make([]int, len(wg.offs))
+	for t, off := range wg.offs {
+		goffs[t] = m - off
+	}
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		dxp := make([]T, wg.plen)
-		dyw := make([]T, wg.l) // columns >= ow stay zero
+		dywp := make([]T, wg.plen+m) // outside dyw's real columns it stays zero
+		dyw := dywp[m : m+wg.l]
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			widenPlane(wg, dy[p*l:(p+1)*l], dyw)
-			clear(dxp)
-			wc := w[c*kk : (c+1)*kk]
-			for t, off := range wg.offs {
-				vo.axpy(wg.l, wc[t], dyw, 1, dxp[off:off+wg.l], 1)
-			}
+			vo.setTaps(dxp, w[c*kk:(c+1)*kk], dywp, goffs)
 			if g.ReLU {
 				unpadPlaneMasked(wg, dxp, x[p*hw:(p+1)*hw], dx[p*hw:(p+1)*hw])
 			} else {

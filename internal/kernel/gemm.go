@@ -6,8 +6,9 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// bigGemm is the size m·n·k from which gemm hands over to the registered BLAS (gonum's blocked, possibly
-// parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
+// bigGemm is the size m·n·k from which gemm hands over to fusedGemm32 (float32: row-parallel, k blocked for
+// the cache) or to the registered BLAS (float64, and the forms fusedGemm32 does not cover: gonum's blocked,
+// possibly parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
 // about 64×1024×576) run as plain row axpys/dots: full-length SIMD rows and no allocations beat gonum's
 // 64×64 blocking there (BenchmarkConvFwdBwd/pw1x1 allocated ~7 times per call through Sgemm).
 const bigGemm = 1 << 26
@@ -20,6 +21,10 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 	if m*n*k < bigGemm && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
 		smallGemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
+		return
+	}
+	if c32, ok := any(c).([]float32); ok && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
+		fusedGemm32(transA, transB, m, n, k, any(a).([]float32), lda, any(b).([]float32), ldb, beta == 1, c32, ldc)
 		return
 	}
 	tA, tB := blas.NoTrans, blas.NoTrans
@@ -40,24 +45,30 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 }
 
 // smallGemm is gemm with alpha 1 for one of the three forms the convolutions use: a·b and aᵀ·b run as
-// axpys of whole rows of b into rows of c; a·bᵀ runs as dots of rows.
+// fused axpys of whole rows of b into rows of c (axpyTaps); a·bᵀ runs as dots of rows.
 func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
 	vo := vecFor[T]()
 	switch {
 	case !transB:
+		// Row i of c is Σ_l a[i, l]·(row l of b): one fused pass over it with k taps at offsets l·ldb.
+		offs := make([]int, k)
+		for l := range offs {
+			offs[l] = l * ldb
+		}
+		ai := make([]T, k)
 		for i := 0; i < m; i++ {
 			ci := c[i*ldc : i*ldc+n]
-			if !accumulate {
-				clear(ci)
-			}
-			for l := 0; l < k; l++ {
-				var av T
-				if transA {
-					av = a[l*lda+i]
-				} else {
-					av = a[i*lda+l]
+			if transA {
+				for l := range ai {
+					ai[l] = a[l*lda+i]
 				}
-				vo.axpy(n, av, b[l*ldb:l*ldb+n], 1, ci, 1)
+			} else {
+				copy(ai, a[i*lda:i*lda+k])
+			}
+			if accumulate {
+				vo.axpyTaps(ci, ai, b, offs)
+			} else {
+				vo.setTaps(ci, ai, b, offs)
 			}
 		}
 	default: // a·bᵀ

@@ -28,6 +28,20 @@ func channelSums[T Float](x, dy []T, n, c, hw, ch int) (mean, variance, sdy, sdy
 	k := float64(x[ch*hw])
 	// Two interleaved sets of accumulators halve the loop-carried add chains.
 	var s0, q0, g0, gx0, s1, q1, g1, gx1 float64
+	if x32, ok := any(x).([]float32); ok && useAVX2 {
+		// float32: each row's sums in float64 with AVX2 (rowSums32), rows added in order.
+		dy32, _ := any(dy).([]float32)
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			var rdy []float32
+			if dy32 != nil {
+				rdy = dy32[off : off+hw]
+			}
+			rs, rq, rg, rgx := rowSums32(x32[off:off+hw], rdy, k)
+			s0, q0, g0, gx0 = s0+rs, q0+rq, g0+rg, gx0+rgx
+		}
+		n = 0 // skip the portable loop below
+	}
 	for i := 0; i < n; i++ {
 		off := (i*c + ch) * hw
 		xs := x[off : off+hw]
@@ -95,6 +109,10 @@ func BatchNormApply[T Float](dst, x []T, n, c, hw int, mean, variance []float64,
 			}
 			s, b := T(scale), T(shift)
 			d := dst[p*hw : (p+1)*hw]
+			if d32, ok := any(d).([]float32); ok {
+				affine32(d32, any(x[p*hw:(p+1)*hw]).([]float32), float32(s), float32(b))
+				continue
+			}
 			for i, v := range x[p*hw : (p+1)*hw] {
 				d[i] = v*s + b
 			}
@@ -160,6 +178,10 @@ func BatchNormBackward[T Float](dx, dgamma, dbeta []T, x, dy []T, n, c, hw int, 
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				d, xs := dx[off:off+hw], x[off:off+hw]
+				if d32, ok := any(d).([]float32); ok {
+					bnDx32(d32, any(dy[off:off+hw]).([]float32), any(xs).([]float32), float32(at), float32(bt), float32(ct), float32(mt))
+					continue
+				}
 				for j, v := range dy[off : off+hw] {
 					d[j] = at*v + bt*(xs[j]-mt) + ct
 				}

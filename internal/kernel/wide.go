@@ -58,6 +58,19 @@ func (g wideGeom) phaseRuns(r int, fn func(c0, start int)) {
 // padPlane copies plane x (h×w), or max(x, 0) with relu, into its place in xp; the padding and slack of xp
 // are left as they are (the caller fills them once with the pad value).
 func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
+	if g.sh == 1 && g.sw == 1 {
+		// One phase: padded row r+ph starts at (r+ph)·wp; no index arithmetic per row.
+		i := g.ph*g.wp + g.pw
+		for r := 0; r < g.h; r, i = r+1, i+g.wp {
+			src, dst := x[r*g.w:(r+1)*g.w], xp[i:i+g.w]
+			if relu {
+				reluInto(dst, src)
+			} else {
+				copy(dst, src)
+			}
+		}
+		return
+	}
 	for r := 0; r < g.h; r++ {
 		src := x[r*g.w : (r+1)*g.w]
 		if g.sw == 1 {
@@ -67,10 +80,7 @@ func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 				copy(dst, src)
 				continue
 			}
-			src = src[:len(dst)]
-			for c := range dst {
-				dst[c] = max(src[c], 0)
-			}
+			reluInto(dst, src)
 			continue
 		}
 		g.phaseRuns(r, func(c0, k int) {
@@ -88,6 +98,13 @@ func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 
 // unpadPlane copies the interior of the padded gradient dxp into dx (h×w).
 func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
+	if g.sh == 1 && g.sw == 1 {
+		i := g.ph*g.wp + g.pw
+		for r := 0; r < g.h; r, i = r+1, i+g.wp {
+			copy(dx[r*g.w:(r+1)*g.w], dxp[i:i+g.w])
+		}
+		return
+	}
 	for r := 0; r < g.h; r++ {
 		dst := dx[r*g.w : (r+1)*g.w]
 		if g.sw == 1 {
@@ -107,10 +124,39 @@ func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
 // unpadPlaneMasked is unpadPlane followed by the ReLU gradient mask: dx is zero where x <= 0.
 func unpadPlaneMasked[T Float](g wideGeom, dxp, x, dx []T) {
 	unpadPlane(g, dxp, dx)
-	x = x[:len(dx)]
-	for i, v := range x {
-		if v <= 0 {
-			dx[i] = 0
+	reluMaskInPlace(dx, x)
+}
+
+// reluInto writes dst = max(src, 0) with ReLU's branch-free loops (relu32, relu64): the fused ReLU of a
+// convolution sees signs that vary at random, where max's compare-and-branch mispredicts about every other
+// element.
+func reluInto[T Float](dst, src []T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		relu32(d, any(src).([]float32))
+	case []float64:
+		relu64(d, any(src).([]float64))
+	default:
+		src = src[:len(dst)]
+		for i := range dst {
+			dst[i] = max(src[i], 0)
+		}
+	}
+}
+
+// reluMaskInPlace zeroes dx where x <= 0, branch-free as ReLUBackward (reluGrad32, reluGrad64 with dy = dx).
+func reluMaskInPlace[T Float](dx, x []T) {
+	switch d := any(dx).(type) {
+	case []float32:
+		reluGrad32(d, any(x).([]float32)[:len(d)], d)
+	case []float64:
+		reluGrad64(d, any(x).([]float64)[:len(d)], d)
+	default:
+		x = x[:len(dx)]
+		for i, v := range x {
+			if v <= 0 {
+				dx[i] = 0
+			}
 		}
 	}
 }

@@ -13,8 +13,8 @@ import (
 // (..., M, N). The leading dimensions broadcast as in torch.matmul where one side has size 1 (e.g. a decoder
 // query of batch 1 against encoder keys of batch B); otherwise they must be equal. transA and transB transpose
 // the last two axes of a or b first without a copy, so attention's scores Q·Kᵀ are
-// BatchedMatMul(q, k, false, true) on q (B, H, L, d) and k (B, H, L, d). Each product is one blas32/blas64
-// GEMM; the batch is spread over the cores. The gradients are batched matmuls of this same op (summed over
+// BatchedMatMul(q, k, false, true) on q (B, H, L, d) and k (B, H, L, d). Each product is one GEMM of
+// internal/kernel; the batch is spread over the cores. The gradients are batched matmuls of this same op (summed over
 // the broadcast dimensions of a broadcast operand), so they are exact in any combination of transpositions.
 func BatchedMatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
 	name := describe("BatchedMatMul", a.Dims(), transA, transB)

@@ -1,0 +1,50 @@
+package kernel
+
+// useAVX2 reports whether the CPU and the OS support AVX2 and FMA3, so that the float32 vector kernels can
+// run the assembly of simd_amd64.s (8 lanes with fused multiply-adds) instead of gonum's 4-lane SSE loops.
+var useAVX2 = detectAVX2()
+
+func detectAVX2() bool {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 7 {
+		return false
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	const fma, osxsave, avx = 1 << 12, 1 << 27, 1 << 28
+	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
+		return false
+	}
+	if xgetbv()&6 != 6 { // the OS saves the XMM and YMM state
+		return false
+	}
+	_, ebx7, _, _ := cpuid(7, 0)
+	return ebx7&(1<<5) != 0
+}
+
+func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
+
+func xgetbv() (eax uint32)
+
+//go:noescape
+func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n, acc int)
+
+//go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func sumsAVX2(x *float32, n int, k float64) (s, q float64)
+
+//go:noescape
+func sumsDyAVX2(x, dy *float32, n int, k float64) (s, q, sg, sgx float64)
+
+//go:noescape
+func affineAVX2(dst, x *float32, n int, s, b float32)
+
+//go:noescape
+func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32)
+
+//go:noescape
+func reluAVX2(dst, x *float32, n int)
+
+//go:noescape
+func reluGradAVX2(dst, x, dy *float32, n int)

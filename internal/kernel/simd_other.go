@@ -1,0 +1,24 @@
+//go:build !amd64
+
+package kernel
+
+// useAVX2 is false off amd64: the float32 vector kernels run their portable loops.
+const useAVX2 = false
+
+func axpyTapsAVX2(y, a, x *float32, offs *int, taps, n, acc int) { panic("kernel: no AVX2 kernels") }
+
+func dotAVX2(x, y *float32, n int) float32 { panic("kernel: no AVX2 kernels") }
+
+func sumsAVX2(x *float32, n int, k float64) (s, q float64) { panic("kernel: no AVX2 kernels") }
+
+func sumsDyAVX2(x, dy *float32, n int, k float64) (s, q, sg, sgx float64) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func affineAVX2(dst, x *float32, n int, s, b float32) { panic("kernel: no AVX2 kernels") }
+
+func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32) { panic("kernel: no AVX2 kernels") }
+
+func reluAVX2(dst, x *float32, n int) { panic("kernel: no AVX2 kernels") }
+
+func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels") }

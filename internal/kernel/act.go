@@ -200,6 +200,10 @@ func dot[T Float](a, b []T) float64 {
 func Scale[T Float](dst, x []T, s T) {
 	parallelElems(len(x), func(lo, hi int) {
 		d := dst[lo:hi]
+		if d32, ok := any(d).([]float32); ok {
+			scale32(d32, any(x[lo:hi]).([]float32), float32(s))
+			return
+		}
 		for i, v := range x[lo:hi] {
 			d[i] = s * v
 		}

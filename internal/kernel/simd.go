@@ -154,3 +154,17 @@ func bnDx32(dst, dy, x []float32, a, b, c, m float32) {
 		dst[i] = a*dy[i] + b*(x[i]-m) + c
 	}
 }
+
+// scale32 writes dst[i] = s·x[i] for i < len(dst) (x at least as long).
+func scale32(dst, x []float32, s float32) {
+	n := len(dst)
+	x = x[:n]
+	m := 0
+	if useAVX2 && n >= 8 {
+		m = n &^ 7
+		scaleAVX2(&dst[0], &x[0], m, s)
+	}
+	for i := m; i < n; i++ {
+		dst[i] = s * x[i]
+	}
+}

@@ -48,3 +48,6 @@ func reluAVX2(dst, x *float32, n int)
 
 //go:noescape
 func reluGradAVX2(dst, x, dy *float32, n int)
+
+//go:noescape
+func scaleAVX2(dst, x *float32, n int, s float32)

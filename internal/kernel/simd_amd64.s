@@ -377,3 +377,24 @@ gradloop:
 graddone:
 	VZEROUPPER
 	RET
+
+// func scaleAVX2(dst, x *float32, n int, s float32)
+// dst[i] = s·x[i] for i < n; n > 0 is a multiple of 8.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+	XORQ AX, AX
+
+mloop:
+	CMPQ AX, CX
+	JGE  mdone
+	VMULPS (SI)(AX*4), Y15, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  mloop
+
+mdone:
+	VZEROUPPER
+	RET

@@ -22,3 +22,5 @@ func bnDxAVX2(dst, dy, x *float32, n int, a, b, c, m float32) { panic("kernel: n
 func reluAVX2(dst, x *float32, n int) { panic("kernel: no AVX2 kernels") }
 
 func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels") }
+
+func scaleAVX2(dst, x *float32, n int, s float32) { panic("kernel: no AVX2 kernels") }

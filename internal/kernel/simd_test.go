@@ -137,7 +137,7 @@ func TestRowSums32(t *testing.T) {
 }
 
 // TestAffineAndBNDx32 checks affine32 and bnDx32 against float64 arithmetic for every length from 0 to 40
-// (one or two float32 roundings of values below 4: 1e-6).
+// (one or two float32 roundings of values below 4: 1e-6), and scale32 bit for bit against a float32 product.
 func TestAffineAndBNDx32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 10))
 	for n := 0; n <= 40; n++ {
@@ -147,6 +147,12 @@ func TestAffineAndBNDx32(t *testing.T) {
 		for i := range y {
 			if w := float64(x[i])*1.5 - 0.25; math.Abs(float64(y[i])-w) > 1e-6 {
 				t.Fatalf("n=%d: affine32 y[%d] = %v, want %v", n, i, y[i], w)
+			}
+		}
+		scale32(y, x, -1.5)
+		for i := range y {
+			if w := -1.5 * x[i]; math.Float32bits(y[i]) != math.Float32bits(w) {
+				t.Fatalf("n=%d: scale32 y[%d] = %v, want %v", n, i, y[i], w)
 			}
 		}
 		bnDx32(y, dy, x, 0.5, -0.75, 0.125, 0.0625)

@@ -1,0 +1,19 @@
+package kernel
+
+import "testing"
+
+// TestPortableFallbacks reruns the vector-kernel tests with the AVX2 assembly switched off, so the portable
+// paths (gonum's SSE loops and the scalar loops), which CPUs without AVX2/FMA run, are checked on this
+// machine too.
+func TestPortableFallbacks(t *testing.T) {
+	saved := useAVX2
+	useAVX2 = false
+	defer func() { useAVX2 = saved }()
+	t.Run("AxpyTaps32", TestAxpyTaps32)
+	t.Run("AxpyTaps32ZeroSkips", TestAxpyTaps32ZeroSkips)
+	t.Run("Dot32", TestDot32)
+	t.Run("RowSums32", TestRowSums32)
+	t.Run("AffineAndBNDx32", TestAffineAndBNDx32)
+	t.Run("ReLU32Lanes", TestReLU32Lanes)
+	t.Run("FusedGemm32", TestFusedGemm32)
+}

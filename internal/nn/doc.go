@@ -1,7 +1,12 @@
 // Package nn holds what every nasx model shares: the Module interface, an
 // ordered registry of named parameters and buffers that reads and writes
 // PyTorch-style state dicts (safetensors, internal/weights), and PyTorch's
-// default initialisation functions.
+// default initialisation functions, and the building blocks of the DARTS and
+// NAS-Bench-201 networks (Block: a Module with a state-dict registry, Init
+// and a training/evaluation switch): ReLUConvBN, SepConv, DilConv,
+// FactorizedReduce, Identity, Zero, Pool (with the search-time
+// BatchNorm(affine=False)), the NAS-Bench-201 ReLUConvBN and
+// ResNetBasicblock, and the op registries DARTSOp, DARTSSearchOp and NB201Op.
 //
 // # Conventions
 //

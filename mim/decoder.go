@@ -285,3 +285,14 @@ func (d *Decoder) SetTraining(training bool) {
 		}
 	}
 }
+
+// BatchNorms returns the decoder's BatchNorm ops in forward order.
+func (d *Decoder) BatchNorms() []*op.BatchNorm2d {
+	var out []*op.BatchNorm2d
+	for _, c := range d.convs {
+		if c.bn != nil {
+			out = append(out, c.bn)
+		}
+	}
+	return out
+}

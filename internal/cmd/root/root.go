@@ -7,6 +7,7 @@ import (
 	"github.com/nasx/nasx/internal/cli"
 	datacmd "github.com/nasx/nasx/internal/cmd/data"
 	"github.com/nasx/nasx/internal/cmd/genotype"
+	"github.com/nasx/nasx/internal/cmd/search"
 	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
@@ -35,6 +36,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 		space.NewCmdSpace(f),
 		genotype.NewCmdGenotype(f),
 		datacmd.NewCmdData(f),
+		search.NewCmdSearch(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

@@ -204,10 +204,52 @@ func NewSupernet(cfg NetConfig) (*Supernet, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("darts: supernet: %w", err)
 	}
+	// gorgonia's compiler numbers values by their 32-bit hash alone (value
+	// numbering in analysis.go: df.uniques[n.Hashcode()], no equality
+	// check), so two distinct nodes whose hashes collide are silently merged:
+	// wrong values or a shape panic at run time. A supernet graph has ~10^4
+	// nodes, so a collision has a probability of about n²/2^33 ≈ 1% per
+	// graph. The input node's name enters every downstream hash: rebuild with
+	// another name until no two distinct nodes share a hash.
+	for salt := 0; salt < 16; salt++ {
+		s, err := build(cfg, salt)
+		if err != nil {
+			return nil, err
+		}
+		a, b := s.hashCollision()
+		if a == nil {
+			return s, nil
+		}
+		s.Close()
+		if salt == 15 {
+			return nil, fmt.Errorf("darts: supernet: nodes %q and %q share the gorgonia hash %#x in 16 rebuilds", a.Name(), b.Name(), a.Hashcode())
+		}
+	}
+	panic("unreachable")
+}
+
+// hashCollision returns two distinct nodes of the graph with equal hashes.
+func (s *Supernet) hashCollision() (*G.Node, *G.Node) {
+	seen := map[uint32]*G.Node{}
+	for _, n := range s.g.AllNodes() {
+		h := n.Hashcode()
+		if o, ok := seen[h]; ok && o != n {
+			return o, n
+		}
+		seen[h] = n
+	}
+	return nil, nil
+}
+
+func build(cfg NetConfig, salt int) (*Supernet, error) {
 	s := &Supernet{cfg: cfg, g: G.NewGraph()}
 	var feat *G.Node
 	var err error
-	s.x = G.NewTensor(s.g, cfg.Dtype, 4, G.WithShape(cfg.Batch, 3, cfg.Height, cfg.Width), G.WithName("input"), G.WithInit(G.Zeroes()))
+	name := "input"
+	if salt > 0 {
+		name = fmt.Sprintf("input.%d", salt)
+	}
+	s.x = G.NewTensor(s.g, cfg.Dtype, 4, G.WithShape(cfg.Batch, 3, cfg.Height, cfg.Width), G.WithName(name), G.WithInit(G.Zeroes()))
 	if cfg.Space == SpaceDARTS {
 		feat, err = s.buildDARTS()
 	} else {

@@ -224,3 +224,30 @@ func TestParityDARTSWithMIM(t *testing.T) {
 	}
 	checkParity(t, s, "darts_mim_c2_l5.safetensors", Batch[float32]{X: xm, Labels: labels(2, 10), Target: target, Mask: mask}, 1e-4, 1e-4)
 }
+
+// TestHashCollisionRebuild: this small supernet (batch 8) has two distinct
+// nodes with one 32-bit gorgonia hash when the input is named "input"
+// (found by a crash: "Add failed: Shape mismatch. Expected (8, 16, 1, 1).
+// Got (8, 16, 4, 4)", the compiler had merged a BatchNorm gradient into a
+// conv weight). NewSupernet must rebuild it collision-free, and it must run.
+func TestHashCollisionRebuild(t *testing.T) {
+	cfg := NetConfig{Space: SpaceDARTS, C: 4, Layers: 3, Classes: 10, Batch: 8, Height: 16, Width: 16,
+		Dtype: tensor.Float32, Task: mim.TaskCls}
+	raw, err := build(cfg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := raw.hashCollision(); a == nil {
+		t.Error("the unsalted graph no longer collides: this test lost its witness (pick another config)")
+	}
+	raw.Close()
+	s := newTestNet(t, cfg)
+	if a, b := s.hashCollision(); a != nil {
+		t.Fatalf("NewSupernet left a collision: %s and %s", a.Name(), b.Name())
+	}
+	x := images(8, 16, 16)
+	fillPattern(t, s)
+	if _, err := Run(s, Batch[float32]{X: x, Labels: labels(8, 10)}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -388,31 +388,37 @@ def run(tag, model, alphas, x, labels, task='cls', mask=None, patch=4):
     print(tag, 'weights', sum(p.numel() for _, p in ws), 'loss', loss.item())
 
 
-# 1. DARTS supernet, 5 cells, C=8, batch 2, 32×32, 10 classes, task cls.
-torch.manual_seed(0)
-N = 2
-x = images(N, 32, 32)
-labels = torch.arange(N) % 10
-net = Network(8, 10, 5)
-run('darts_c8_l5', net, [net.alphas_normal, net.alphas_reduce], x, labels)
+def main():
+    global x_clean
+    # 1. DARTS supernet, 5 cells, C=8, batch 2, 32×32, 10 classes, task cls.
+    torch.manual_seed(0)
+    N = 2
+    x = images(N, 32, 32)
+    labels = torch.arange(N) % 10
+    net = Network(8, 10, 5)
+    run('darts_c8_l5', net, [net.alphas_normal, net.alphas_reduce], x, labels)
 
-# 2. The same space with MIM on (cls_mask), 5 cells, C=2 (keeps the decoder's fixture small), patch 4.
-net = Network(2, 10, 5, task='cls_mask')
-x_clean = x
-g = torch.arange(64, dtype=torch.float64)
-mask = torch.stack([((g * 7 + n * 3) % 5 != 0).double() for n in range(N)]).float()  # 1 = removed: 4 of every 5 patches
-xm = patchify(x_clean, 4)
-xm = torch.where(mask.unsqueeze(-1) > 0, torch.ones_like(xm), xm)
-xm = torch.einsum('nhwpqc->nchpwq', xm.reshape(N, 8, 8, 4, 4, 3)).reshape(N, 3, 32, 32)
-run('darts_mim_c2_l5', net, [net.alphas_normal, net.alphas_reduce], xm, labels, task='cls_mask', mask=mask)
+    # 2. The same space with MIM on (cls_mask), 5 cells, C=2 (keeps the decoder's fixture small), patch 4.
+    net = Network(2, 10, 5, task='cls_mask')
+    x_clean = x
+    g = torch.arange(64, dtype=torch.float64)
+    mask = torch.stack([((g * 7 + n * 3) % 5 != 0).double() for n in range(N)]).float()  # 1 = removed: 4 of every 5 patches
+    xm = patchify(x_clean, 4)
+    xm = torch.where(mask.unsqueeze(-1) > 0, torch.ones_like(xm), xm)
+    xm = torch.einsum('nhwpqc->nchpwq', xm.reshape(N, 8, 8, 4, 4, 3)).reshape(N, 3, 32, 32)
+    run('darts_mim_c2_l5', net, [net.alphas_normal, net.alphas_reduce], xm, labels, task='cls_mask', mask=mask)
 
-# 1b. The same DARTS case in float64, for the tight float64 comparison of the Go float64 path.
-torch.set_default_dtype(torch.float64)
-torch.manual_seed(0)
-net = Network(8, 10, 5)
-run('darts_c8_l5_f64', net, [net.alphas_normal, net.alphas_reduce], x.double(), labels)
-torch.set_default_dtype(torch.float32)
+    # 1b. The same DARTS case in float64, for the tight float64 comparison of the Go float64 path.
+    torch.set_default_dtype(torch.float64)
+    torch.manual_seed(0)
+    net = Network(8, 10, 5)
+    run('darts_c8_l5_f64', net, [net.alphas_normal, net.alphas_reduce], x.double(), labels)
+    torch.set_default_dtype(torch.float32)
 
-# 3. NAS-Bench-201 supernet, C=4, N=1 cell per stage, task cls.
-net = TinyNetworkDarts(4, 1, 10)
-run('nb201_c4_n1', net, [net.arch_parameters], x, labels)
+    # 3. NAS-Bench-201 supernet, C=4, N=1 cell per stage, task cls.
+    net = TinyNetworkDarts(4, 1, 10)
+    run('nb201_c4_n1', net, [net.arch_parameters], x, labels)
+
+
+if __name__ == '__main__':
+    main()

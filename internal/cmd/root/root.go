@@ -5,6 +5,7 @@ import (
 
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/internal/cli"
+	benchcmd "github.com/nasx/nasx/internal/cmd/bench"
 	datacmd "github.com/nasx/nasx/internal/cmd/data"
 	"github.com/nasx/nasx/internal/cmd/genotype"
 	"github.com/nasx/nasx/internal/cmd/search"
@@ -33,6 +34,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 	root.PersistentFlags().BoolVarP(&f.IOStreams.Quiet, "quiet", "q", false, "Hide progress bars")
 	root.AddCommand(
 		version.NewCmdVersion(f, nil),
+		benchcmd.NewCmdBench(f),
 		space.NewCmdSpace(f),
 		genotype.NewCmdGenotype(f),
 		datacmd.NewCmdData(f),

@@ -68,6 +68,11 @@ type EpochRecord struct {
 	Alphas    [][][]float64         `json:"alphas"`
 	Genotype  *searchspace.Genotype `json:"genotype,omitempty"` // DARTS
 	NB201Arch string                `json:"nb201_arch,omitempty"`
+	// BenchVal and BenchTest are the derived NAS-Bench-201 cell's true
+	// 200-epoch accuracies (percent) on the search dataset, when a benchmark
+	// file is given (filled by the caller's Recorder).
+	BenchVal  *float64 `json:"bench_val_acc,omitempty"`
+	BenchTest *float64 `json:"bench_test_acc,omitempty"`
 	// SkipCount is the number of skip_connect edges in the derived normal cell (or NB201 cell).
 	SkipCount int     `json:"skip_connect_count"`
 	Seconds   float64 `json:"seconds"`

@@ -84,6 +84,7 @@ genotype.json, curves.svg and checkpoint.safetensors (atomically);
 	fl.Float64Var(&d.MaskFill, "mask-fill", d.MaskFill, "Value of masked pixels (normalised space)")
 	fl.BoolVar(&d.NormPixLoss, "norm-pix-loss", d.NormPixLoss, "Normalise each target patch (MAE)")
 	fl.IntVar(&d.Workers, "workers", d.Workers, "Data-loading goroutines (0: GOMAXPROCS)")
+	fl.StringVar(&d.Bench, "bench", "", "NAS-Bench-201 `file`: log the derived cell's true accuracy each epoch (nasbench201 space)")
 	fl.StringVar(&opts.CfgPath, "config", "", "JSON config `file` or preset name; explicit flags override it")
 	fl.StringVar(&opts.OutDir, "out", "", "Output `dir` (required)")
 	fl.BoolVar(&opts.Resume, "resume", false, "Continue the search in --out from its last checkpoint")
@@ -115,6 +116,7 @@ func flagFields(dst, src *configs.Search) map[string]func() {
 		"mask-fill":     func() { dst.MaskFill = src.MaskFill },
 		"norm-pix-loss": func() { dst.NormPixLoss = src.NormPixLoss },
 		"workers":       func() { dst.Workers = src.Workers },
+		"bench":         func() { dst.Bench = src.Bench },
 	}
 }
 
@@ -144,8 +146,8 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	}
 	for name, set := range flagFields(&cfg, &opts.flags) {
 		if cmd.Flags().Changed(name) {
-			if opts.Resume && name != "data-dir" && name != "workers" {
-				return cli.FlagErrorf("--%s cannot change a resumed run (only --data-dir and --workers may)", name)
+			if opts.Resume && name != "data-dir" && name != "workers" && name != "bench" {
+				return cli.FlagErrorf("--%s cannot change a resumed run (only --data-dir, --workers and --bench may)", name)
 			}
 			set()
 		}

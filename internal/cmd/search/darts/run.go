@@ -16,6 +16,7 @@ import (
 	"github.com/nasx/nasx/configs"
 	"github.com/nasx/nasx/darts"
 	"github.com/nasx/nasx/data"
+	databench "github.com/nasx/nasx/data/bench"
 	"github.com/nasx/nasx/internal/atomicio"
 	"github.com/nasx/nasx/internal/build"
 	"github.com/nasx/nasx/mim"
@@ -93,6 +94,11 @@ func dartsRun(ctx context.Context, opts *Options) error {
 	}
 	defer s.Close()
 	w := &writer{io: opts, dir: out}
+	if cfg.Bench != "" {
+		if w.bench, w.benchDS, err = openBench(cfg, opts); err != nil {
+			return err
+		}
+	}
 	start := 0
 	if opts.Resume {
 		b, err := os.ReadFile(ckpt)
@@ -139,6 +145,37 @@ type writer struct {
 	bar       *progressbar.ProgressBar
 	history   []darts.EpochRecord
 	lastEpoch int
+	bench     databench.Table
+	benchDS   databench.Dataset
+}
+
+// openBench opens the NAS-Bench-201 file of --bench and picks the dataset
+// matching the search's (synthetic data is looked up on CIFAR-10).
+func openBench(cfg configs.Search, opts *Options) (databench.Table, databench.Dataset, error) {
+	uc, _ := os.UserCacheDir()
+	if uc != "" {
+		uc = filepath.Join(uc, "nasx")
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	t, err := databench.Open(cfg.Bench, databench.Options{CacheDir: getenv("NASX_CACHE"), UserCacheDir: uc,
+		Logf: func(format string, args ...any) { fmt.Fprintf(opts.IO.ErrOut, format+"\n", args...) }})
+	if err != nil {
+		return nil, 0, fmt.Errorf("--bench: %w", err)
+	}
+	if t.Kind() != databench.KindNB201 {
+		return nil, 0, fmt.Errorf("--bench: %s holds %s, want a NAS-Bench-201 file", cfg.Bench, t.Kind())
+	}
+	ds := databench.CIFAR10
+	switch cfg.Dataset {
+	case "cifar100":
+		ds = databench.CIFAR100
+	case "imagenet16":
+		ds = databench.ImageNet16
+	}
+	return t, ds, nil
 }
 
 func (w *writer) Step(epoch, step, steps int, loss float64) {
@@ -147,6 +184,17 @@ func (w *writer) Step(epoch, step, steps int, loss float64) {
 }
 
 func (w *writer) Epoch(r darts.EpochRecord, st *darts.State) error {
+	if w.bench != nil && r.NB201Arch != "" {
+		i, err := w.bench.Lookup(r.NB201Arch)
+		if err != nil {
+			return fmt.Errorf("--bench: derived cell %s: %w", r.NB201Arch, err)
+		}
+		rec, err := w.bench.Record(i, w.benchDS)
+		if err != nil {
+			return fmt.Errorf("--bench: %w", err)
+		}
+		r.BenchVal, r.BenchTest = &rec.ValAcc, &rec.TestAcc
+	}
 	w.history = append(w.history, r)
 	w.lastEpoch = r.Epoch + 1
 	// metrics.jsonl, rewritten whole and atomically so a kill never leaves a torn line
@@ -218,6 +266,9 @@ func summary(r darts.EpochRecord) string {
 		fmt.Fprintf(&b, " | rec %.4f/%.4f", r.TrainRec, r.ValRec)
 	}
 	fmt.Fprintf(&b, " | skip %d | %.1fs", r.SkipCount, r.Seconds)
+	if r.BenchTest != nil {
+		fmt.Fprintf(&b, " | NB201 true val %.2f%% test %.2f%%", *r.BenchVal, *r.BenchTest)
+	}
 	if r.Genotype != nil {
 		fmt.Fprintf(&b, "\n  %s", r.Genotype.String())
 	} else {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nasx/nasx/data"
@@ -117,5 +118,34 @@ func TestResumeBitExact(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNonFiniteStops: a NaN weight makes the next step's loss NaN; Run
+// stops with ErrNonFinite and never reports the broken epoch, so the last
+// checkpoint a Recorder wrote stays the last good one.
+func TestNonFiniteStops(t *testing.T) {
+	cfg := smokeConfig(SpaceNB201, mim.TaskCls)
+	ds := synthetic(t)
+	var first memRecorder
+	first.stopAt = 1
+	if err := search(t, cfg, ds, &first, nil); !errors.Is(err, errStop) {
+		t.Fatal(err)
+	}
+	st := first.states[0]
+	for i, ts := range st.Tensors { // poison the stem weight
+		if ts.Name == "stem.0.weight" {
+			d := append([]float32(nil), ts.Data.([]float32)...)
+			d[0] = float32(math.NaN())
+			st.Tensors[i].Data = d
+		}
+	}
+	var rest memRecorder
+	err := search(t, cfg, ds, &rest, st)
+	if !errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "loss is NaN") || !strings.Contains(err.Error(), "epoch 1 step 0") {
+		t.Errorf("Run = %v, want ErrNonFinite naming the epoch and step", err)
+	}
+	if len(rest.epochs) != 0 {
+		t.Errorf("the broken epoch was reported: %+v", rest.epochs)
 	}
 }

@@ -131,6 +131,9 @@ func dartsRun(ctx context.Context, opts *Options) error {
 	_ = w.bar.Finish()
 	if err != nil {
 		if errors.Is(err, darts.ErrNonFinite) {
+			if w.lastEpoch == 0 {
+				return fmt.Errorf("%w\nthe run stopped in its first epoch; no checkpoint was written (try a lower --lr or --arch-lr)", err)
+			}
 			return fmt.Errorf("%w\nthe run stopped; %s holds the last good state (after epoch %d)", err, ckpt, w.lastEpoch)
 		}
 		return err

@@ -10,7 +10,9 @@ import torch.nn.functional as F
 from gen_supernet import Network, fill, images, weights_of
 
 torch.set_num_threads(int(os.environ.get('NASX_TORCH_THREADS', '2')))
-for name, C, L, N in [('small/C=8/L=5/N=16', 8, 5, 16), ('ref/C=16/L=8/N=64', 16, 8, 64)]:
+CASES = [('small/C=8/L=5/N=16', 8, 5, 16), ('ref/C=16/L=8/N=64', 16, 8, 64)]
+ONLY = os.environ.get('NASX_BENCH_ONLY', '')  # e.g. 'small'
+for name, C, L, N in [c for c in CASES if c[0].startswith(ONLY)]:
     torch.manual_seed(0)
     net = Network(C, 10, L)
     ws = weights_of(net)

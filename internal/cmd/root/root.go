@@ -10,6 +10,7 @@ import (
 	evalcmd "github.com/nasx/nasx/internal/cmd/eval"
 	"github.com/nasx/nasx/internal/cmd/genotype"
 	"github.com/nasx/nasx/internal/cmd/rank"
+	"github.com/nasx/nasx/internal/cmd/search"
 	"github.com/nasx/nasx/internal/cmd/space"
 	"github.com/nasx/nasx/internal/cmd/version"
 )
@@ -41,6 +42,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 		datacmd.NewCmdData(f),
 		evalcmd.NewCmdEval(f, nil),
 		rank.NewCmdRank(f),
+		search.NewCmdSearch(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

@@ -164,7 +164,7 @@ type dartsCell struct {
 	params     nn.Params
 }
 
-// nb201Cell is NAS-Bench-201's SearchCell; edges "j<-i" in α row order.
+// nb201SearchCell is NAS-Bench-201's SearchCell; edges "j<-i" in α row order.
 type nb201SearchCell struct {
 	ops []*mixedOp // (1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2)
 }

@@ -46,13 +46,12 @@ func (n *NB201Network) forward(x *G.Node) (*G.Node, *G.Node, error) {
 }
 func (n *NB201Network) enableDropPath() func() []*G.Node { return nil }
 
-// newEvalModel builds the network cfg describes in g; seed seeds the
-// drop-path masks.
-func newEvalModel(g *G.ExprGraph, cfg configs.Eval, arch EvalArch, classes int, seed uint64) (evalModel, error) {
+// newEvalModel builds the network cfg describes in g.
+func newEvalModel(g *G.ExprGraph, cfg configs.Eval, arch EvalArch, classes int) (evalModel, error) {
 	switch cfg.Space {
 	case "darts":
 		ec := EvalConfig{Genotype: arch.Genotype, C: cfg.InitChannels, Layers: cfg.Layers, Classes: classes,
-			Auxiliary: cfg.Auxiliary, Dtype: tensor.Float32, Seed: seed}
+			Auxiliary: cfg.Auxiliary, Dtype: tensor.Float32}
 		if cfg.Dataset == "imagenet" {
 			return NewNetworkImageNet(g, ec)
 		}
@@ -80,7 +79,7 @@ type EvalSize struct {
 // its size, without training or reading data.
 func DescribeEval(cfg configs.Eval, arch EvalArch, classes, c, h, w int) (EvalSize, error) {
 	g := G.NewGraph()
-	m, err := newEvalModel(g, cfg, arch, classes, cfg.Seed)
+	m, err := newEvalModel(g, cfg, arch, classes)
 	if err != nil {
 		return EvalSize{}, err
 	}

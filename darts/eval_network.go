@@ -27,8 +27,6 @@ type EvalConfig struct {
 	Auxiliary bool
 	// Dtype is tensor.Float32 (default when zero) or tensor.Float64.
 	Dtype tensor.Dtype
-	// Seed seeds the drop-path masks.
-	Seed uint64
 }
 
 func (c EvalConfig) validate(imagenet bool) (EvalConfig, error) {
@@ -65,7 +63,7 @@ type evalCell struct {
 }
 
 func newEvalCell(g *G.ExprGraph, dt tensor.Dtype, name string, gt searchspace.Genotype, cpp, cp, c int,
-	reduction, reductionPrev bool, _ uint64) (*evalCell, error) {
+	reduction, reductionPrev bool) (*evalCell, error) {
 	cell := &evalCell{reduction: reduction}
 	var err error
 	if reductionPrev {
@@ -361,8 +359,7 @@ func newNetwork(g *G.ExprGraph, cfg EvalConfig, imagenet bool) (*Network, error)
 			ccur *= 2
 		}
 		name := fmt.Sprintf("cells.%d", i)
-		cell, err := newEvalCell(g, dt, name, cfg.Genotype, cpp, cp, ccur, reduction, reductionPrev,
-			0)
+		cell, err := newEvalCell(g, dt, name, cfg.Genotype, cpp, cp, ccur, reduction, reductionPrev)
 		if err != nil {
 			return nil, fmt.Errorf("cell %d: %w", i, err)
 		}

@@ -277,7 +277,7 @@ func dropRNG(seed uint64, epoch, step int) *rand.Rand {
 func (e *epochRun) build(state []weights.Tensor) error {
 	g := G.NewGraph()
 	classes := e.spec.Data.Classes
-	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes, e.cfg.Seed)
+	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes)
 	if err != nil {
 		return err
 	}

@@ -173,7 +173,7 @@ func Train(ctx context.Context, spec TrainSpec) (*EvalResult, error) {
 	}
 	defer e.close()
 	res.EvalSize = EvalSize{Params: e.model.NumParams(), ParamsWithAux: e.model.Params().NumLearnable(),
-		MultAdds: e.model.MultAdds() / int64(cfg.BatchSize)}
+		MultAdds: e.model.MultAdds()}
 	for epoch := start; epoch < cfg.Epochs; epoch++ {
 		t0 := now()
 		e.epoch = epoch

@@ -25,7 +25,7 @@ func BenchmarkEvalTrainStep(b *testing.B) {
 	if !ok {
 		b.Fatal("no DARTS_V2")
 	}
-	m, err := newEvalModel(g, cfg, EvalArch{Genotype: gt}, 10, 1)
+	m, err := newEvalModel(g, cfg, EvalArch{Genotype: gt}, 10)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,26 +29,29 @@ type evalModel interface {
 	MultAdds() int64
 	// forward returns the logits and the auxiliary logits (nil without the head).
 	forward(x *G.Node) (logits, aux *G.Node, err error)
-	// setDropPath sets the drop-path probability (no-op for NB201).
-	setDropPath(p float64) error
+	// dropPathMasks enables drop-path for the next forward and returns a
+	// function listing its mask nodes (nil for NB201, which has none).
+	enableDropPath() func() []*G.Node
 }
 
 func (n *Network) forward(x *G.Node) (*G.Node, *G.Node, error) { return n.Forward(x) }
-func (n *Network) setDropPath(p float64) error                 { return n.SetDropPath(p) }
+func (n *Network) enableDropPath() func() []*G.Node {
+	n.EnableDropPath()
+	return n.DropPathMasks
+}
 
 func (n *NB201Network) forward(x *G.Node) (*G.Node, *G.Node, error) {
 	l, err := n.Forward(x)
 	return l, nil, err
 }
-func (n *NB201Network) setDropPath(float64) error { return nil }
+func (n *NB201Network) enableDropPath() func() []*G.Node { return nil }
 
-// newEvalModel builds the network cfg describes in g; seed seeds the
-// drop-path masks.
-func newEvalModel(g *G.ExprGraph, cfg configs.Eval, arch EvalArch, classes int, seed uint64) (evalModel, error) {
+// newEvalModel builds the network cfg describes in g.
+func newEvalModel(g *G.ExprGraph, cfg configs.Eval, arch EvalArch, classes int) (evalModel, error) {
 	switch cfg.Space {
 	case "darts":
 		ec := EvalConfig{Genotype: arch.Genotype, C: cfg.InitChannels, Layers: cfg.Layers, Classes: classes,
-			Auxiliary: cfg.Auxiliary, Dtype: tensor.Float32, Seed: seed}
+			Auxiliary: cfg.Auxiliary, Dtype: tensor.Float32}
 		if cfg.Dataset == "imagenet" {
 			return NewNetworkImageNet(g, ec)
 		}
@@ -76,7 +79,7 @@ type EvalSize struct {
 // its size, without training or reading data.
 func DescribeEval(cfg configs.Eval, arch EvalArch, classes, c, h, w int) (EvalSize, error) {
 	g := G.NewGraph()
-	m, err := newEvalModel(g, cfg, arch, classes, cfg.Seed)
+	m, err := newEvalModel(g, cfg, arch, classes)
 	if err != nil {
 		return EvalSize{}, err
 	}

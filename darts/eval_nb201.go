@@ -27,15 +27,15 @@ type NB201Config struct {
 	Dtype tensor.Dtype
 }
 
-// nb201Cell is InferCell: node j = Σ_{i<j} op_{i→j}(node i), output node 3;
+// nb201EvalCell is InferCell: node j = Σ_{i<j} op_{i→j}(node i), output node 3;
 // its ops are "layers.k" in edge order.
-type nb201Cell struct {
+type nb201EvalCell struct {
 	ops    []nn.Block
 	params nn.Params
 }
 
-func newNB201Cell(g *G.ExprGraph, dt tensor.Dtype, name string, arch searchspace.NB201Arch, c int) (*nb201Cell, error) {
-	cell := &nb201Cell{}
+func newNB201EvalCell(g *G.ExprGraph, dt tensor.Dtype, name string, arch searchspace.NB201Arch, c int) (*nb201EvalCell, error) {
+	cell := &nb201EvalCell{}
 	for k, code := range arch {
 		if code < 0 || code >= len(searchspace.NB201Ops) {
 			return nil, fmt.Errorf("%s edge %d: op code %d, want 0..%d", name, k, code, len(searchspace.NB201Ops)-1)
@@ -56,7 +56,7 @@ func newNB201Cell(g *G.ExprGraph, dt tensor.Dtype, name string, arch searchspace
 	return cell, nil
 }
 
-func (c *nb201Cell) forward(x *G.Node) (*G.Node, error) {
+func (c *nb201EvalCell) forward(x *G.Node) (*G.Node, error) {
 	nodes := []*G.Node{x}
 	k := 0
 	for j := 1; j <= 3; j++ {
@@ -85,7 +85,7 @@ type NB201Network struct {
 	cfg     NB201Config
 	stemC   *nn.Conv2d
 	stemBN  *nn.BatchNorm
-	cells   []any // *nb201Cell or *nn.ResNetBasicblock
+	cells   []any // *nb201EvalCell or *nn.ResNetBasicblock
 	blocks  []nn.Block
 	lastBN  *nn.BatchNorm
 	classif *nn.Linear
@@ -135,7 +135,7 @@ func NewNB201Network(g *G.ExprGraph, cfg NB201Config) (*NB201Network, error) {
 		}
 		for range cfg.N {
 			name := fmt.Sprintf("cells.%d", idx)
-			cell, err := newNB201Cell(g, dt, name, cfg.Arch, c)
+			cell, err := newNB201EvalCell(g, dt, name, cfg.Arch, c)
 			if err != nil {
 				return nil, err
 			}
@@ -169,7 +169,7 @@ func (n *NB201Network) Forward(x *G.Node) (*G.Node, error) {
 	}
 	for i, c := range n.cells {
 		switch c := c.(type) {
-		case *nb201Cell:
+		case *nb201EvalCell:
 			h, err = c.forward(h)
 		case *nn.ResNetBasicblock:
 			h, err = c.Forward(h)

@@ -27,8 +27,6 @@ type EvalConfig struct {
 	Auxiliary bool
 	// Dtype is tensor.Float32 (default when zero) or tensor.Float64.
 	Dtype tensor.Dtype
-	// Seed seeds the drop-path masks.
-	Seed uint64
 }
 
 func (c EvalConfig) validate(imagenet bool) (EvalConfig, error) {
@@ -57,14 +55,15 @@ type evalCell struct {
 	ops        []nn.Block
 	indices    []int
 	concat     []int
-	drops      []*op.Dropout // one per op; nil for Identity ops
+	dropOK     []bool    // drop-path applies (the op is not an Identity)
+	masks      []*G.Node // per-op drop-path scales of the latest Forward; nil entries for identities
 	reduction  bool
 	params     nn.Params
 	children   []nn.Block
 }
 
 func newEvalCell(g *G.ExprGraph, dt tensor.Dtype, name string, gt searchspace.Genotype, cpp, cp, c int,
-	reduction, reductionPrev bool, seed uint64) (*evalCell, error) {
+	reduction, reductionPrev bool) (*evalCell, error) {
 	cell := &evalCell{reduction: reduction}
 	var err error
 	if reductionPrev {
@@ -98,14 +97,9 @@ func newEvalCell(g *G.ExprGraph, dt tensor.Dtype, name string, gt searchspace.Ge
 		if err != nil {
 			return nil, fmt.Errorf("%s edge %d (%s): %w", name, i, e.Op, err)
 		}
-		var drop *op.Dropout
-		if _, id := blk.(*nn.Identity); !id {
-			if drop, err = op.NewDropPath(0, seed+uint64(i)); err != nil {
-				return nil, err
-			}
-		}
+		_, id := blk.(*nn.Identity)
 		cell.ops = append(cell.ops, blk)
-		cell.drops = append(cell.drops, drop)
+		cell.dropOK = append(cell.dropOK, !id)
 		cell.indices = append(cell.indices, e.Input)
 		cell.children = append(cell.children, blk)
 		prefixes = append(prefixes, fmt.Sprintf("_ops.%d", i))
@@ -120,6 +114,7 @@ func newEvalCell(g *G.ExprGraph, dt tensor.Dtype, name string, gt searchspace.Ge
 }
 
 func (c *evalCell) forward(s0, s1 *G.Node, dropPath bool) (*G.Node, error) {
+	c.masks = make([]*G.Node, len(c.ops))
 	var err error
 	if s0, err = c.pre0.Forward(s0); err != nil {
 		return nil, err
@@ -139,10 +134,14 @@ func (c *evalCell) forward(s0, s1 *G.Node, dropPath bool) (*G.Node, error) {
 			if err != nil {
 				return nil, fmt.Errorf("edge %d: %w", k, err)
 			}
-			if dropPath && c.drops[k] != nil {
-				if h, err = c.drops[k].Apply(h); err != nil {
+			if dropPath && c.dropOK[k] {
+				n := h.Shape()[0]
+				mask := G.NewTensor(h.Graph(), h.Dtype(), 1, G.WithShape(n), G.WithName(fmt.Sprintf("droppath%p", h)),
+					G.WithValue(tensor.Ones(h.Dtype(), n)))
+				if h, err = scaleSamples(h, mask); err != nil {
 					return nil, fmt.Errorf("edge %d drop-path: %w", k, err)
 				}
+				c.masks[k] = mask
 			}
 			hs[j] = h
 		}
@@ -360,8 +359,7 @@ func newNetwork(g *G.ExprGraph, cfg EvalConfig, imagenet bool) (*Network, error)
 			ccur *= 2
 		}
 		name := fmt.Sprintf("cells.%d", i)
-		cell, err := newEvalCell(g, dt, name, cfg.Genotype, cpp, cp, ccur, reduction, reductionPrev,
-			cfg.Seed+uint64(1000*(i+1)))
+		cell, err := newEvalCell(g, dt, name, cfg.Genotype, cpp, cp, ccur, reduction, reductionPrev)
 		if err != nil {
 			return nil, fmt.Errorf("cell %d: %w", i, err)
 		}
@@ -404,8 +402,8 @@ func newNetwork(g *G.ExprGraph, cfg EvalConfig, imagenet bool) (*Network, error)
 
 // Forward builds the network on x (N, 3, H, W) and returns the logits and,
 // with the auxiliary head, its logits (nil otherwise). Drop-path nodes are
-// built only after SetDropPath(p > 0) was called at least once, so a
-// network trained without drop-path has none in its graph.
+// built only after EnableDropPath, so a network trained without drop-path
+// has none in its graph.
 func (n *Network) Forward(x *G.Node) (logits, aux *G.Node, err error) {
 	var s0, s1 *G.Node
 	if !n.imagenet {
@@ -526,41 +524,33 @@ func (n *Network) Init(rng *rand.Rand) error {
 // registration order.
 func (n *Network) Learnables() G.Nodes { return n.params.Learnables() }
 
-// SetTraining switches every BatchNorm and drop-path layer between training
-// and evaluation.
+// SetTraining switches every BatchNorm between batch and running
+// statistics. Drop-path is driven by the masks (see DropPathMasks).
 func (n *Network) SetTraining(training bool) {
 	for _, b := range n.blocks() {
 		b.SetTraining(training)
 	}
-	for _, c := range n.cells {
-		for _, d := range c.drops {
-			if d != nil {
-				d.SetTraining(training)
-			}
-		}
-	}
 }
 
-// SetDropPath sets the drop-path probability of every non-identity op
-// (DARTS ramps it as drop_path_prob·epoch/epochs). p must be in [0, 1).
-// Forward builds drop-path nodes only if p > 0 was set before it.
-func (n *Network) SetDropPath(p float64) error {
-	if p < 0 || p >= 1 {
-		return fmt.Errorf("darts: drop-path probability %v, want 0 <= p < 1", p)
-	}
-	if p > 0 {
-		n.dropPath = true
-	}
+// EnableDropPath makes the next Forward multiply the output of every
+// non-identity op by a per-sample scale read from an input node (DARTS'
+// drop_path); DropPathMasks returns those nodes. Their values start at 1
+// (no drop); fill them before each training step and set them to 1 for
+// evaluation.
+func (n *Network) EnableDropPath() { n.dropPath = true }
+
+// DropPathMasks returns the per-sample scale nodes (N) of the latest Forward,
+// one per non-identity op, in cell and edge order; nil without drop-path.
+func (n *Network) DropPathMasks() []*G.Node {
+	var ms []*G.Node
 	for _, c := range n.cells {
-		for _, d := range c.drops {
-			if d != nil {
-				if err := d.SetP(p); err != nil {
-					return err
-				}
+		for _, m := range c.masks {
+			if m != nil {
+				ms = append(ms, m)
 			}
 		}
 	}
-	return nil
+	return ms
 }
 
 // Config returns the network's configuration.

@@ -89,8 +89,8 @@ type TrainSpec struct {
 // OutDir/metrics.jsonl atomically; at the end weights.safetensors (the
 // model's state_dict under the reference names) and result.json.
 //
-// Every epoch builds a fresh graph whose drop-path masks are seeded from
-// (seed, epoch), and the data loader's batches are a pure function of
+// The drop-path masks of each step are drawn from a generator seeded by
+// (seed, epoch, step), and the data loader's batches are a pure function of
 // (seed, epoch, step), so a run resumed from the checkpoint of epoch k
 // continues bit-exactly as the uninterrupted run on CPU. An epoch
 // interrupted by ctx is discarded (the checkpoint stays at the previous
@@ -165,30 +165,35 @@ func Train(ctx context.Context, spec TrainSpec) (*EvalResult, error) {
 		return nil, err
 	}
 	c, h, w := trainTf.OutShape()
+	// One graph and machine serve every epoch (rebuilding them per epoch
+	// retained each old graph's activations; see the report).
+	e := &epochRun{cfg: cfg, spec: spec, sgd: sgd, shape: [4]int{cfg.BatchSize, c, h, w}}
+	if err := e.build(state); err != nil {
+		return nil, err
+	}
+	defer e.close()
+	res.EvalSize = EvalSize{Params: e.model.NumParams(), ParamsWithAux: e.model.Params().NumLearnable(),
+		MultAdds: e.model.MultAdds()}
 	for epoch := start; epoch < cfg.Epochs; epoch++ {
 		t0 := now()
-		e := &epochRun{cfg: cfg, spec: spec, sgd: sgd, epoch: epoch, shape: [4]int{cfg.BatchSize, c, h, w}}
+		e.epoch = epoch
 		e.metrics = EpochMetrics{Epoch: epoch + 1, LR: sched.LR(epoch), DropPath: cfg.DropPath * float64(epoch) / float64(cfg.Epochs)}
-		if err := e.build(state); err != nil {
-			return nil, fmt.Errorf("epoch %d: %w", epoch+1, err)
-		}
 		if err := e.train(ctx, trainL); err != nil {
-			e.close()
 			return nil, fmt.Errorf("epoch %d: %w", epoch+1, err)
 		}
 		if err := e.test(ctx, testL); err != nil {
-			e.close()
 			return nil, fmt.Errorf("epoch %d: test: %w", epoch+1, err)
 		}
 		if state, err = e.model.Params().StateDict(); err != nil {
-			e.close()
 			return nil, err
 		}
-		if res.Params == 0 {
-			res.EvalSize = EvalSize{Params: e.model.NumParams(), ParamsWithAux: e.model.Params().NumLearnable(),
-				MultAdds: e.model.MultAdds() / int64(cfg.BatchSize)}
+		// BatchNorm keeps its running statistics in float64 but the state
+		// dict (and so the checkpoint) holds them in float32, as torch does;
+		// reload them so that an uninterrupted run continues from exactly
+		// what a resumed one reads.
+		if err := e.model.Params().LoadStateDict(state, true); err != nil {
+			return nil, err
 		}
-		e.close()
 		e.metrics.Seconds = now().Sub(t0).Seconds()
 		res.Metrics = append(res.Metrics, e.metrics)
 		res.WallSeconds += e.metrics.Seconds
@@ -199,14 +204,14 @@ func Train(ctx context.Context, spec TrainSpec) (*EvalResult, error) {
 			spec.OnEpoch(e.metrics)
 		}
 	}
+	if state == nil { // resumed after the last epoch: the loaded weights
+		if state, err = e.model.Params().StateDict(); err != nil {
+			return nil, err
+		}
+	}
 	if len(res.Metrics) > 0 {
 		last := res.Metrics[len(res.Metrics)-1]
 		res.Top1, res.Top5 = last.TestAcc, last.TestTop5
-	}
-	if res.Params == 0 { // resumed after the last epoch: size from a graph of one image
-		if res.EvalSize, err = DescribeEval(cfg, spec.Arch, ds.Classes, c, h, w); err != nil {
-			return nil, err
-		}
 	}
 	if err := weights.WriteFile(filepath.Join(spec.OutDir, WeightsFile), state, map[string]string{"format": "pt"}); err != nil {
 		return nil, err
@@ -257,19 +262,22 @@ type epochRun struct {
 	metrics EpochMetrics
 
 	model           evalModel
+	masks           []*G.Node // drop-path scales; nil without drop-path
 	x, y            *G.Node
 	lossV, logitsV  G.Value
 	params          []optim.Param[float32]
 	trainVM, evalVM G.VM
 }
 
-// dropSeed is the seed of the drop-path masks of an epoch.
-func dropSeed(seed uint64, epoch int) uint64 { return seed ^ (0x9e3779b97f4a7c15 * uint64(epoch+1)) }
+// dropRNG is the generator of the drop-path masks of one step.
+func dropRNG(seed uint64, epoch, step int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x64726f7070617468, uint64(epoch)<<32|uint64(step)))
+}
 
 func (e *epochRun) build(state []weights.Tensor) error {
 	g := G.NewGraph()
 	classes := e.spec.Data.Classes
-	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes, dropSeed(e.cfg.Seed, e.epoch))
+	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes)
 	if err != nil {
 		return err
 	}
@@ -281,8 +289,9 @@ func (e *epochRun) build(state []weights.Tensor) error {
 	} else if err := m.Params().LoadStateDict(state, true); err != nil {
 		return err
 	}
-	if err := m.setDropPath(e.metrics.DropPath); err != nil {
-		return err
+	var masks func() []*G.Node
+	if e.cfg.DropPath > 0 {
+		masks = m.enableDropPath()
 	}
 	s := e.shape
 	e.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(s[0], s[1], s[2], s[3]), G.WithName("input"),
@@ -292,6 +301,9 @@ func (e *epochRun) build(state []weights.Tensor) error {
 	logits, aux, err := m.forward(e.x)
 	if err != nil {
 		return err
+	}
+	if masks != nil {
+		e.masks = masks()
 	}
 	loss, err := op.CrossEntropy(logits, e.y, e.cfg.LabelSmoothing)
 	if err != nil {
@@ -368,6 +380,9 @@ func (e *epochRun) train(ctx context.Context, l *data.Loader) error {
 		copy(xs, b.X)
 		copy(ys, b.Y)
 		b.Release()
+		if e.masks != nil {
+			fillDropMasks(e.masks, e.metrics.DropPath, dropRNG(e.cfg.Seed, e.epoch, step))
+		}
 		if err := e.trainVM.RunAll(); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
@@ -406,6 +421,7 @@ func (e *epochRun) test(ctx context.Context, l *data.Loader) error {
 	}
 	defer it.Close()
 	e.model.SetTraining(false)
+	fillDropMasks(e.masks, 0, nil) // no drop-path in evaluation
 	xs := e.x.Value().Data().([]float32)
 	var lossSum float64
 	var c1, c5, n int

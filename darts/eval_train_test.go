@@ -106,6 +106,14 @@ func TestTrainOutputs(t *testing.T) {
 	if res.Params <= 0 || res.MultAdds <= 0 || res.Top1 < 0 || res.Top1 > 100 || res.Top5 < res.Top1 {
 		t.Errorf("result %+v", res)
 	}
+	// The size is that of the network for one image (mult-adds do not depend on the batch).
+	want, err := DescribeEval(cfg, EvalArch{Genotype: mustGenotype(t, "DARTS_V2")}, 4, 3, 16, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EvalSize != want {
+		t.Errorf("size %+v, want %+v (DescribeEval)", res.EvalSize, want)
+	}
 	// 4 classes: every label is in the top 5.
 	if res.Top5 != 100 {
 		t.Errorf("top-5 with 4 classes = %v, want 100", res.Top5)

@@ -5,8 +5,6 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
-
-	"github.com/nasx/nasx/internal/optim"
 )
 
 // StepTiming accumulates the wall time of an Architect's steps by phase,
@@ -37,11 +35,12 @@ func (a *Architect[T]) run(b Batch[T]) (Output, error) {
 	return out, err
 }
 
-// Forward feeds b and runs the forward pass only, on a second machine
-// compiled from the loss's subgraph (built on first use); the gradients
-// and the values read by Run are left untouched. It exists to time the
-// forward pass apart from the backward pass.
-func Forward[T optim.Float](s *Supernet, b Batch[T]) (float64, error) {
+// Forward runs the forward pass alone on the inputs of the last Run, on
+// a second machine compiled from the loss's subgraph (built on first use),
+// and returns the loss. The gradients and the values Run reads are left
+// untouched. It exists to time the forward pass apart from the backward
+// pass (`nasx perf step`); the second machine holds its own activations.
+func (s *Supernet) Forward() (float64, error) {
 	if s.fwdMachine == nil {
 		in := G.Nodes{s.x}
 		for _, n := range []*G.Node{s.y, s.target, s.mask} {
@@ -55,23 +54,13 @@ func Forward[T optim.Float](s *Supernet, b Batch[T]) (float64, error) {
 		}
 		s.fwdMachine = G.NewTapeMachine(s.g, G.WithPrecompiled(prog, locMap))
 	}
-	if err := feed(s.x, b.X, "images"); err != nil {
-		return 0, err
-	}
-	if err := feed(s.y, b.Labels, "labels"); err != nil {
-		return 0, err
-	}
-	if err := feed(s.target, b.Target, "reconstruction target"); err != nil {
-		return 0, err
-	}
-	if s.mask != nil && b.Mask != nil {
-		if err := feed(s.mask, b.Mask, "mask"); err != nil {
-			return 0, err
-		}
-	}
 	s.fwdMachine.Reset()
 	if err := s.fwdMachine.RunAll(); err != nil {
 		return 0, fmt.Errorf("darts: forward: %w", err)
 	}
 	return scalar(s.loss.Value()), nil
 }
+
+// Architect returns the searcher's Architect (to time its steps with
+// SetTiming).
+func (s *Searcher) Architect() *Architect[float32] { return s.arch }

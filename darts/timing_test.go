@@ -10,7 +10,7 @@ import (
 )
 
 // TestForwardMatchesRun checks that the forward-only machine gives the same
-// loss as the full forward+backward run on the same batch (exactly: the
+// loss as the full forward+backward run on the same inputs (exactly: the
 // same float64 kernels in the same order), and that it leaves the
 // gradients of the last Run untouched.
 func TestForwardMatchesRun(t *testing.T) {
@@ -31,7 +31,7 @@ func TestForwardMatchesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, err := Forward(s, b1)
+	loss, err := s.Forward()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,11 +40,11 @@ func TestForwardMatchesRun(t *testing.T) {
 	}
 	// A different batch must give a different loss (the forward machine
 	// reads the fed inputs, not a cached value).
-	loss2, err := Forward(s, b2)
+	out2, err := Run(s, b2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out2, err := Run(s, b2)
+	loss2, err := s.Forward()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestForwardMatchesRun(t *testing.T) {
 	if _, err := Run(s, b1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Forward(s, b2); err != nil {
+	if _, err := s.Forward(); err != nil {
 		t.Fatal(err)
 	}
 	g1, err := snapshot(WeightParams[float64](s), true)

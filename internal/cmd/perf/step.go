@@ -71,7 +71,7 @@ Defaults are the DARTS reference search: 8 cells, C=16, batch 64, 32×32.`,
 				return err
 			}
 			if err := cfg.Validate(); err != nil {
-				return cli.FlagErrorf("invalid search configuration:\n%v", err)
+				return fmt.Errorf("invalid search configuration:\n%w", err)
 			}
 			if opts.Steps < 1 {
 				return cli.FlagErrorf("--steps: got %d, want >= 1", opts.Steps)
@@ -81,9 +81,6 @@ Defaults are the DARTS reference search: 8 cells, C=16, batch 64, 32×32.`,
 			}
 			if opts.ImageSize != 0 && opts.ImageSize < 4 {
 				return cli.FlagErrorf("--image-size: got %d, want >= 4 (or 0 for the dataset's size)", opts.ImageSize)
-			}
-			if !(cfg.TrainPortion < 1) {
-				return cli.FlagErrorf("--train-portion: got %v, want < 1 (the α step needs a validation split)", cfg.TrainPortion)
 			}
 			opts.Config = cfg
 			if runF != nil {

@@ -3,6 +3,7 @@ package darts
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/nasx/nasx/internal/optim"
 )
@@ -29,6 +30,7 @@ type Architect[T optim.Float] struct {
 	cfg     ArchConfig
 	wParams []optim.Param[T]
 	aParams []optim.Param[T]
+	timing  *StepTiming
 }
 
 // NewArchitect returns an Architect driving net's weights with wOpt and
@@ -48,14 +50,21 @@ type StepResult struct {
 }
 
 // Step runs one search iteration on the batches.
-func (a *Architect[T]) Step(train, val Batch[T]) (StepResult, error) {
-	var r StepResult
-	var err error
+func (a *Architect[T]) Step(train, val Batch[T]) (r StepResult, err error) {
+	if a.timing != nil {
+		t0, runs0 := time.Now(), a.timing.Runs
+		defer func() {
+			if err == nil {
+				a.timing.Steps++
+				a.timing.Update += time.Since(t0) - (a.timing.Runs - runs0)
+			}
+		}()
+	}
 	// Phase 1: architecture step (val batch).
 	if a.cfg.Unrolled {
 		r.Val, err = a.unrolledGrad(train, val)
 	} else {
-		r.Val, err = Run(a.net, val)
+		r.Val, err = a.run(val)
 	}
 	if err != nil {
 		return r, fmt.Errorf("architecture step: %w", err)
@@ -64,7 +73,7 @@ func (a *Architect[T]) Step(train, val Batch[T]) (StepResult, error) {
 		return r, fmt.Errorf("architecture step: %w", err)
 	}
 	// Phase 2: weight step (train batch).
-	if r.Train, err = Run(a.net, train); err != nil {
+	if r.Train, err = a.run(train); err != nil {
 		return r, fmt.Errorf("weight step: %w", err)
 	}
 	if a.cfg.GradClip > 0 {
@@ -130,7 +139,7 @@ func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 		return Output{}, err
 	}
 	// virtual step
-	if _, err := Run(a.net, train); err != nil {
+	if _, err := a.run(train); err != nil {
 		return Output{}, err
 	}
 	gTrain, err := snapshot(a.wParams, true)
@@ -150,7 +159,7 @@ func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 		}
 	}
 	// validation gradient at w'
-	out, err := Run(a.net, val)
+	out, err := a.run(val)
 	if err != nil {
 		return out, err
 	}
@@ -177,7 +186,7 @@ func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 	if err := setParams(a.wParams, w0, vec, R); err != nil {
 		return out, err
 	}
-	if _, err := Run(a.net, train); err != nil {
+	if _, err := a.run(train); err != nil {
 		return out, err
 	}
 	gPlus, err := snapshot(a.aParams, true)
@@ -187,7 +196,7 @@ func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 	if err := setParams(a.wParams, w0, vec, -R); err != nil {
 		return out, err
 	}
-	if _, err := Run(a.net, train); err != nil {
+	if _, err := a.run(train); err != nil {
 		return out, err
 	}
 	if err := setParams(a.wParams, w0, nil, 0); err != nil {

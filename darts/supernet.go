@@ -195,6 +195,7 @@ type Supernet struct {
 	wGradV, aGradV             []G.Value
 	weightNodes, alphaNodes    G.Nodes
 	machine                    G.VM
+	fwdMachine                 G.VM // forward only, built by Forward
 }
 
 // NewSupernet builds the supernet of cfg: the graph, the loss of cfg.Task,
@@ -735,6 +736,14 @@ func (s *Supernet) Weights() *nn.Params { return &s.weights }
 func (s *Supernet) Alphas() *nn.Params { return &s.alphas }
 
 // Close releases the machine.
-func (s *Supernet) Close() error { return s.machine.Close() }
+func (s *Supernet) Close() error {
+	err := s.machine.Close()
+	if s.fwdMachine != nil {
+		if e := s.fwdMachine.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
 
 type nnEntry = nn.Entry

@@ -9,6 +9,7 @@ import (
 	datacmd "github.com/nasx/nasx/internal/cmd/data"
 	evalcmd "github.com/nasx/nasx/internal/cmd/eval"
 	"github.com/nasx/nasx/internal/cmd/genotype"
+	"github.com/nasx/nasx/internal/cmd/perf"
 	"github.com/nasx/nasx/internal/cmd/rank"
 	"github.com/nasx/nasx/internal/cmd/search"
 	"github.com/nasx/nasx/internal/cmd/space"
@@ -43,6 +44,7 @@ Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.`,
 		evalcmd.NewCmdEval(f, nil),
 		rank.NewCmdRank(f),
 		search.NewCmdSearch(f),
+		perf.NewCmdPerf(f),
 	)
 	// Every command, not only the root, reports bad flags as usage errors.
 	var walk func(*cobra.Command)

@@ -63,26 +63,10 @@ genotype.json, curves.svg and checkpoint.safetensors (atomically);
 	}
 	fl := cmd.Flags()
 	d := &opts.flags
-	cli.StringEnumFlag(cmd, &d.Dataset, "dataset", "", d.Dataset, configs.SearchDatasets, "Dataset")
-	cli.StringEnumFlag(cmd, &d.Space, "space", "", d.Space, configs.SearchSpaces, "Search space")
-	cli.StringEnumFlag(cmd, &d.Task, "task", "", d.Task, configs.SearchTasks, "Search task (α-DARTS --task)")
-	fl.BoolVar(&opts.mim, "mim", false, "Shorthand for --task cls_mask (α-DARTS)")
+	AddSupernetFlags(cmd, d, &opts.mim)
 	fl.IntVar(&d.Epochs, "epochs", d.Epochs, "Search epochs")
-	fl.IntVar(&d.Layers, "layers", d.Layers, "Cells (darts) or cells per stage (nasbench201)")
-	fl.IntVar(&d.InitChannels, "init-channels", d.InitChannels, "Initial channels C")
-	fl.IntVar(&d.BatchSize, "batch-size", d.BatchSize, "Batch size of each split")
-	fl.Float64Var(&d.LR, "lr", d.LR, "Weight learning rate (cosine to --lr-min)")
 	fl.Float64Var(&d.LRMin, "lr-min", d.LRMin, "End of the weight learning-rate schedule")
-	fl.Float64Var(&d.ArchLR, "arch-lr", d.ArchLR, "Architecture (α) learning rate")
-	fl.Float64Var(&d.TrainPortion, "train-portion", d.TrainPortion, "Fraction of the training images that train the weights")
-	fl.BoolVar(&d.Unrolled, "unrolled", d.Unrolled, "Second-order DARTS")
-	fl.Uint64Var(&d.Seed, "seed", d.Seed, "Random seed")
 	fl.StringVar(&d.DataDir, "data-dir", "", "Dataset `folder` or archive (default $NASX_DATA/<dataset>)")
-	fl.IntVar(&d.Subset, "subset", d.Subset, "Use only the first `N` training images (0: all)")
-	fl.Float64Var(&d.MaskRatio, "mask-ratio", d.MaskRatio, "Fraction of patches masked per image")
-	fl.IntVar(&d.PatchSize, "patch-size", d.PatchSize, "Mask patch size in pixels")
-	fl.Float64Var(&d.MaskFill, "mask-fill", d.MaskFill, "Value of masked pixels (normalised space)")
-	fl.BoolVar(&d.NormPixLoss, "norm-pix-loss", d.NormPixLoss, "Normalise each target patch (MAE)")
 	fl.IntVar(&d.Workers, "workers", d.Workers, "Data-loading goroutines (0: GOMAXPROCS)")
 	fl.StringVar(&d.Bench, "bench", "", "NAS-Bench-201 `file`: log the derived cell's true accuracy each epoch (nasbench201 space)")
 	fl.StringVar(&opts.CfgPath, "config", "", "JSON config `file` or preset name; explicit flags override it")
@@ -90,6 +74,50 @@ genotype.json, curves.svg and checkpoint.safetensors (atomically);
 	fl.BoolVar(&opts.Resume, "resume", false, "Continue the search in --out from its last checkpoint")
 	fl.BoolVar(&opts.JSON, "json", false, "Print the final result as JSON")
 	return cmd
+}
+
+// AddSupernetFlags registers the flags that shape the supernet and its
+// step, shared by `nasx search darts` and `nasx perf step`: --dataset,
+// --space, --task, --mim, --layers, --init-channels, --batch-size, --lr,
+// --arch-lr, --train-portion, --unrolled, --seed, --subset and the masking
+// flags. They default to d's values and write into d; ApplyFlags copies
+// the given ones into a configuration.
+func AddSupernetFlags(cmd *cobra.Command, d *configs.Search, mim *bool) {
+	fl := cmd.Flags()
+	cli.StringEnumFlag(cmd, &d.Dataset, "dataset", "", d.Dataset, configs.SearchDatasets, "Dataset")
+	cli.StringEnumFlag(cmd, &d.Space, "space", "", d.Space, configs.SearchSpaces, "Search space")
+	cli.StringEnumFlag(cmd, &d.Task, "task", "", d.Task, configs.SearchTasks, "Search task (α-DARTS --task)")
+	fl.BoolVar(mim, "mim", false, "Shorthand for --task cls_mask (α-DARTS)")
+	fl.IntVar(&d.Layers, "layers", d.Layers, "Cells (darts) or cells per stage (nasbench201)")
+	fl.IntVar(&d.InitChannels, "init-channels", d.InitChannels, "Initial channels C")
+	fl.IntVar(&d.BatchSize, "batch-size", d.BatchSize, "Batch size of each split")
+	fl.Float64Var(&d.LR, "lr", d.LR, "Weight learning rate (cosine to --lr-min)")
+	fl.Float64Var(&d.ArchLR, "arch-lr", d.ArchLR, "Architecture (α) learning rate")
+	fl.Float64Var(&d.TrainPortion, "train-portion", d.TrainPortion, "Fraction of the training images that train the weights")
+	fl.BoolVar(&d.Unrolled, "unrolled", d.Unrolled, "Second-order DARTS")
+	fl.Uint64Var(&d.Seed, "seed", d.Seed, "Random seed")
+	fl.IntVar(&d.Subset, "subset", d.Subset, "Use only the first `N` training images (0: all)")
+	fl.Float64Var(&d.MaskRatio, "mask-ratio", d.MaskRatio, "Fraction of patches masked per image")
+	fl.IntVar(&d.PatchSize, "patch-size", d.PatchSize, "Mask patch size in pixels")
+	fl.Float64Var(&d.MaskFill, "mask-fill", d.MaskFill, "Value of masked pixels (normalised space)")
+	fl.BoolVar(&d.NormPixLoss, "norm-pix-loss", d.NormPixLoss, "Normalise each target patch (MAE)")
+}
+
+// ApplyFlags copies into dst the fields of src whose flags were given on
+// cmd, and applies --mim (mim), which must not contradict --task.
+func ApplyFlags(cmd *cobra.Command, dst, src *configs.Search, mim bool) error {
+	if mim && cmd.Flags().Changed("task") && src.Task != "cls_mask" {
+		return cli.FlagErrorf("--mim means --task cls_mask; it conflicts with --task %s", src.Task)
+	}
+	for name, set := range flagFields(dst, src) {
+		if cmd.Flags().Lookup(name) != nil && cmd.Flags().Changed(name) {
+			set()
+		}
+	}
+	if mim {
+		dst.Task = "cls_mask"
+	}
+	return nil
 }
 
 // flagFields maps each config flag to the field it sets (JSON key = flag

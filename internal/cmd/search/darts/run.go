@@ -35,7 +35,9 @@ func decodeStrict(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
-func searchConfig(c configs.Search) darts.SearchConfig {
+// SearchConfig translates the command configuration into darts' (the
+// supernet, optimisers, split and masking of a search).
+func SearchConfig(c configs.Search) darts.SearchConfig {
 	return darts.SearchConfig{
 		Net: darts.NetConfig{Space: darts.Space(c.Space), C: c.InitChannels, Layers: c.Layers, Batch: c.BatchSize,
 			Task: mim.Task(c.Task), PatchSize: c.PatchSize},
@@ -88,7 +90,7 @@ func dartsRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	s, err := darts.NewSearcher(searchConfig(cfg), ds)
+	s, err := darts.NewSearcher(SearchConfig(cfg), ds)
 	if err != nil {
 		return err
 	}

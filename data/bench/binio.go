@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"unsafe"
 )
 
@@ -16,8 +15,13 @@ import (
 // loop. Big-endian hosts convert element by element.
 var nativeLE = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
+// word is an element type of the cache's flat arrays.
+type word interface {
+	uint32 | uint64 | int64 | float64
+}
+
 // rawBytes returns the memory of v as bytes.
-func rawBytes[T uint32 | uint64 | int64 | float64](v []T) []byte {
+func rawBytes[T word](v []T) []byte {
 	if len(v) == 0 {
 		return nil
 	}
@@ -56,66 +60,6 @@ func (b *binWriter) u64(v uint64) {
 }
 
 func (b *binWriter) bytes(p []byte) { b.write(p) }
-
-func (b *binWriter) u32s(v []uint32) {
-	if nativeLE {
-		b.write(rawBytes(v))
-		return
-	}
-	for len(v) > 0 {
-		n := min(len(v), len(b.buf)/4)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint32(b.buf[i*4:], x)
-		}
-		b.write(b.buf[:n*4])
-		v = v[n:]
-	}
-}
-
-func (b *binWriter) u64s(v []uint64) {
-	if nativeLE {
-		b.write(rawBytes(v))
-		return
-	}
-	for len(v) > 0 {
-		n := min(len(v), len(b.buf)/8)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint64(b.buf[i*8:], x)
-		}
-		b.write(b.buf[:n*8])
-		v = v[n:]
-	}
-}
-
-func (b *binWriter) i64s(v []int64) {
-	if nativeLE {
-		b.write(rawBytes(v))
-		return
-	}
-	for len(v) > 0 {
-		n := min(len(v), len(b.buf)/8)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint64(b.buf[i*8:], uint64(x))
-		}
-		b.write(b.buf[:n*8])
-		v = v[n:]
-	}
-}
-
-func (b *binWriter) f64s(v []float64) {
-	if nativeLE {
-		b.write(rawBytes(v))
-		return
-	}
-	for len(v) > 0 {
-		n := min(len(v), len(b.buf)/8)
-		for i, x := range v[:n] {
-			binary.LittleEndian.PutUint64(b.buf[i*8:], math.Float64bits(x))
-		}
-		b.write(b.buf[:n*8])
-		v = v[n:]
-	}
-}
 
 func (b *binWriter) flush() error {
 	if b.err != nil {
@@ -159,62 +103,59 @@ func (b *binReader) u64() uint64 {
 
 func (b *binReader) bytes(p []byte) { b.read(p) }
 
-func (b *binReader) u32s(v []uint32) {
+func (b *binWriter) u32s(v []uint32)  { writeWords(b, v) }
+func (b *binWriter) u64s(v []uint64)  { writeWords(b, v) }
+func (b *binWriter) i64s(v []int64)   { writeWords(b, v) }
+func (b *binWriter) f64s(v []float64) { writeWords(b, v) }
+
+func (b *binReader) u32s(v []uint32)  { readWords(b, v) }
+func (b *binReader) u64s(v []uint64)  { readWords(b, v) }
+func (b *binReader) i64s(v []int64)   { readWords(b, v) }
+func (b *binReader) f64s(v []float64) { readWords(b, v) }
+
+// writeWords writes v in little-endian order: its raw memory on a
+// little-endian host, converted through b.buf elsewhere.
+func writeWords[T word](b *binWriter, v []T) {
+	raw := rawBytes(v)
 	if nativeLE {
-		b.read(rawBytes(v))
+		b.write(raw)
 		return
 	}
-	for len(v) > 0 && b.err == nil {
-		n := min(len(v), len(b.buf)/4)
-		b.read(b.buf[:n*4])
-		for i := range v[:n] {
-			v[i] = binary.LittleEndian.Uint32(b.buf[i*4:])
+	size := wordSize[T]()
+	for len(raw) > 0 && b.err == nil {
+		n := min(len(raw), len(b.buf)/size*size)
+		for i := 0; i < n; i += size {
+			if size == 4 {
+				binary.LittleEndian.PutUint32(b.buf[i:], binary.NativeEndian.Uint32(raw[i:]))
+			} else {
+				binary.LittleEndian.PutUint64(b.buf[i:], binary.NativeEndian.Uint64(raw[i:]))
+			}
 		}
-		v = v[n:]
+		b.write(b.buf[:n])
+		raw = raw[n:]
 	}
 }
 
-func (b *binReader) u64s(v []uint64) {
-	if nativeLE {
-		b.read(rawBytes(v))
+// readWords reads len(v) little-endian words into v, converting them in place
+// to the host's order where that is not little-endian.
+func readWords[T word](b *binReader, v []T) {
+	raw := rawBytes(v)
+	b.read(raw)
+	if nativeLE || b.err != nil {
 		return
 	}
-	for len(v) > 0 && b.err == nil {
-		n := min(len(v), len(b.buf)/8)
-		b.read(b.buf[:n*8])
-		for i := range v[:n] {
-			v[i] = binary.LittleEndian.Uint64(b.buf[i*8:])
+	size := wordSize[T]()
+	for i := 0; i < len(raw); i += size {
+		if size == 4 {
+			binary.NativeEndian.PutUint32(raw[i:], binary.LittleEndian.Uint32(raw[i:]))
+		} else {
+			binary.NativeEndian.PutUint64(raw[i:], binary.LittleEndian.Uint64(raw[i:]))
 		}
-		v = v[n:]
 	}
 }
 
-func (b *binReader) i64s(v []int64) {
-	if nativeLE {
-		b.read(rawBytes(v))
-		return
-	}
-	for len(v) > 0 && b.err == nil {
-		n := min(len(v), len(b.buf)/8)
-		b.read(b.buf[:n*8])
-		for i := range v[:n] {
-			v[i] = int64(binary.LittleEndian.Uint64(b.buf[i*8:]))
-		}
-		v = v[n:]
-	}
-}
-
-func (b *binReader) f64s(v []float64) {
-	if nativeLE {
-		b.read(rawBytes(v))
-		return
-	}
-	for len(v) > 0 && b.err == nil {
-		n := min(len(v), len(b.buf)/8)
-		b.read(b.buf[:n*8])
-		for i := range v[:n] {
-			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b.buf[i*8:]))
-		}
-		v = v[n:]
-	}
+// wordSize is the size of T in bytes (4 or 8).
+func wordSize[T word]() int {
+	var z T
+	return int(unsafe.Sizeof(z))
 }

@@ -215,3 +215,36 @@ func sameTable(t *testing.T, a, b Table) bool {
 	}
 	return bytes.Equal(enc(a), enc(b))
 }
+
+// TestCachePortablePath runs the element-by-element conversion that
+// big-endian hosts use: on this host it must write the very same cache bytes
+// as the raw-memory path, and read them back into the same table.
+func TestCachePortablePath(t *testing.T) {
+	path := writeTemp(t, "nb201.json", writeNB201(t, tinyNB201(t, 9)))
+	rawDir, portDir := t.TempDir(), t.TempDir()
+	first, _ := openLogged(t, path, rawDir)
+	if !nativeLE {
+		t.Skip("host is big-endian: the raw-memory path is the portable one")
+	}
+	nativeLE = false
+	defer func() { nativeLE = true }()
+	openLogged(t, path, portDir) // writes the cache through writeWords' conversion
+	want, err := os.ReadFile(cacheFile(t, rawDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(cacheFile(t, portDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("portable cache (%d bytes) differs from the raw-memory cache (%d bytes)", len(got), len(want))
+	}
+	second, logs := openLogged(t, path, portDir) // reads it through readWords' conversion
+	if len(logs) != 0 {
+		t.Errorf("cached load logged %q", logs)
+	}
+	if !sameTable(t, first, second) {
+		t.Errorf("table read through the portable path differs from the decoded one")
+	}
+}

@@ -521,51 +521,24 @@ func (s *scanner) squareMatrix(dst []int) (int, error) {
 // vertexCosts reads {"stack0/module0": [ints], ...} (9 keys) into dst
 // (9×7), recording the number of values per cell in counts.
 func (s *scanner) vertexCosts(dst []uint32, counts []int, buf []uint64) ([]uint64, error) {
-	if err := s.expect('{'); err != nil {
-		return buf, err
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		more, err := s.next(first, '}')
-		if err != nil {
-			return buf, err
+	return s.costObject(costKeys{
+		slot:  moduleSlot,
+		names: nb101ModuleNames,
+		n:     NB101Cells,
+		want:  "stack0/module0 .. stack2/module2",
+		slotName: func(c int) string {
+			return fmt.Sprintf("stack%d/module%d", c/3, c%3)
+		},
+	}, buf, func(c int, name string, vals []uint64) error {
+		if len(vals) > nb101V {
+			return fmt.Errorf("%q has %d values, want at most %d: %w", name, len(vals), nb101V, ErrFormat)
 		}
-		if !more {
-			break
-		}
-		k, err := s.key()
-		if err != nil {
-			return buf, err
-		}
-		c := moduleSlot(k)
-		if c < 0 {
-			return buf, fmt.Errorf("byte offset %d: unknown key %q (want stack0/module0 .. stack2/module2): %w", s.offset(), k, ErrFormat)
-		}
-		name := intern(k, nb101ModuleNames)
-		if seen&(1<<c) != 0 {
-			return buf, fmt.Errorf("%q appears twice: %w", name, ErrFormat)
-		}
-		seen |= 1 << c
-		buf, err = s.uintArray(buf, maxCost)
-		if err != nil {
-			return buf, fmt.Errorf("%q: %w", name, err)
-		}
-		if len(buf) > nb101V {
-			return buf, fmt.Errorf("%q has %d values, want at most %d: %w", name, len(buf), nb101V, ErrFormat)
-		}
-		counts[c] = len(buf)
-		for v, x := range buf {
+		counts[c] = len(vals)
+		for v, x := range vals {
 			dst[c*nb101V+v] = uint32(x)
 		}
-	}
-	if seen != 1<<NB101Cells-1 {
-		for c := 0; c < NB101Cells; c++ {
-			if seen&(1<<c) == 0 {
-				return buf, fmt.Errorf("\"stack%d/module%d\" is missing: %w", c/3, c%3, ErrFormat)
-			}
-		}
-	}
-	return buf, nil
+		return nil
+	})
 }
 
 // moduleSlot maps "stack{s}/module{m}" (s, m in 0..2) to 3s+m, else -1.

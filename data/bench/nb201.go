@@ -502,50 +502,22 @@ func (s *scanner) adjacency(dst []int, rows, cols int) error {
 // cellCosts reads {"cells0": [6 ints], ...} for the 15 searched cells into
 // dst (15×6).
 func (s *scanner) cellCosts(dst []uint32, buf []uint64) ([]uint64, error) {
-	if err := s.expect('{'); err != nil {
-		return buf, err
-	}
-	var seen uint32
-	for first := true; ; first = false {
-		more, err := s.next(first, '}')
-		if err != nil {
-			return buf, err
+	return s.costObject(costKeys{
+		label:    "cell ",
+		slot:     cellSlot,
+		names:    nb201CellNames,
+		n:        NB201Cells,
+		want:     "cells0-4, cells6-10, cells12-16",
+		slotName: func(c int) string { return fmt.Sprintf("cells%d", c+c/5) },
+	}, buf, func(slot int, name string, vals []uint64) error {
+		if len(vals) != searchspace.NB201NumEdges {
+			return fmt.Errorf("cell %q has %d values, want %d (one per edge): %w", name, len(vals), searchspace.NB201NumEdges, ErrFormat)
 		}
-		if !more {
-			break
-		}
-		k, err := s.key()
-		if err != nil {
-			return buf, err
-		}
-		slot := cellSlot(k)
-		if slot < 0 {
-			return buf, fmt.Errorf("byte offset %d: unknown cell key %q (want cells0-4, cells6-10, cells12-16): %w", s.offset(), k, ErrFormat)
-		}
-		name := intern(k, nb201CellNames)
-		if seen&(1<<slot) != 0 {
-			return buf, fmt.Errorf("cell %q appears twice: %w", name, ErrFormat)
-		}
-		seen |= 1 << slot
-		buf, err = s.uintArray(buf, maxCost)
-		if err != nil {
-			return buf, fmt.Errorf("cell %q: %w", name, err)
-		}
-		if len(buf) != searchspace.NB201NumEdges {
-			return buf, fmt.Errorf("cell %q has %d values, want %d (one per edge): %w", name, len(buf), searchspace.NB201NumEdges, ErrFormat)
-		}
-		for e, v := range buf {
+		for e, v := range vals {
 			dst[slot*6+e] = uint32(v)
 		}
-	}
-	if seen != 1<<NB201Cells-1 {
-		for c := 0; c < NB201Cells; c++ {
-			if seen&(1<<c) == 0 {
-				return buf, fmt.Errorf("cell \"cells%d\" is missing: %w", c+c/5, ErrFormat)
-			}
-		}
-	}
-	return buf, nil
+		return nil
+	})
 }
 
 // cellSlot maps "cells0".."cells16" (without 5 and 11) to 0..14, else -1.

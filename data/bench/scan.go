@@ -519,3 +519,59 @@ func internSet(names ...[]string) map[string]string {
 	}
 	return m
 }
+
+// costKeys describes a JSON object of per-cell cost arrays, such as NAR's
+// {"cells0": [...], ...} (NB201) or {"stack0/module0": [...], ...} (NB101).
+type costKeys struct {
+	label    string                // prefix of the key in errors ("cell " or "")
+	slot     func(k []byte) int    // key → slot in [0, n), or -1 if unknown
+	names    map[string]string     // interned key strings
+	n        int                   // number of slots; every one must appear once
+	want     string                // the valid keys, for errors
+	slotName func(slot int) string // the key of a slot, for "missing" errors
+}
+
+// costObject reads an object described by t, calling store with each key's
+// slot, name and values (valid only during the call). Unknown, repeated and
+// missing keys are errors.
+func (s *scanner) costObject(t costKeys, buf []uint64, store func(slot int, name string, vals []uint64) error) ([]uint64, error) {
+	if err := s.expect('{'); err != nil {
+		return buf, err
+	}
+	var seen uint32
+	for first := true; ; first = false {
+		more, err := s.next(first, '}')
+		if err != nil {
+			return buf, err
+		}
+		if !more {
+			break
+		}
+		k, err := s.key()
+		if err != nil {
+			return buf, err
+		}
+		slot := t.slot(k)
+		if slot < 0 {
+			return buf, fmt.Errorf("byte offset %d: unknown %skey %q (want %s): %w", s.offset(), t.label, k, t.want, ErrFormat)
+		}
+		name := intern(k, t.names)
+		if seen&(1<<slot) != 0 {
+			return buf, fmt.Errorf("%s%q appears twice: %w", t.label, name, ErrFormat)
+		}
+		seen |= 1 << slot
+		buf, err = s.uintArray(buf, maxCost)
+		if err != nil {
+			return buf, fmt.Errorf("%s%q: %w", t.label, name, err)
+		}
+		if err := store(slot, name, buf); err != nil {
+			return buf, err
+		}
+	}
+	for c := 0; c < t.n; c++ {
+		if seen&(1<<c) == 0 {
+			return buf, fmt.Errorf("%s%q is missing: %w", t.label, t.slotName(c), ErrFormat)
+		}
+	}
+	return buf, nil
+}

@@ -23,7 +23,10 @@
 //
 // Accuracies are percentages as the benchmark tables store them. Tiers are
 // 0-based in code (tier 0 = the paper's tier 1 = best). Feature tensors are
-// float32, row-major (arch, token, token-dim). All randomness comes from
-// math/rand/v2 PCG streams seeded from the run's seed, so a run is
-// deterministic for a seed; it cannot reproduce torch's RNG bit for bit.
+// float32, row-major (arch, token, token-dim). The train/validation split
+// is torch's own randperm (TorchRandperm, a Mersenne Twister), so a seed
+// selects the same architectures as the reference. All other randomness
+// (weights, dropout, shuffling, sampling) comes from math/rand/v2 PCG
+// streams seeded from the run's seed, so a run is deterministic for a seed
+// but does not reproduce torch's draws bit for bit.
 package ranker

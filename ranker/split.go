@@ -2,7 +2,6 @@ package ranker
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sort"
 )
 
@@ -14,15 +13,17 @@ type Split struct {
 
 // NewSplit draws a seeded permutation of 0..n-1 and takes the first
 // trainSize indices for training and the next valSize for validation, as NAR
-// does with torch.randperm(n, generator.manual_seed(seed)) (NAR:train.py).
-// The permutation is math/rand/v2's PCG(seed, seed) Perm: torch's generator
-// cannot be reproduced bit for bit in Go, so the split differs from the
-// reference's for the same seed, but is fixed for a given seed.
+// does with torch.randperm(n, generator.manual_seed(seed))
+// (NAR:dataset/*_dataset.py, train.py). The permutation is TorchRandperm, so
+// a seed gives the reference's own split.
 func NewSplit(n, trainSize, valSize int, seed uint64) (Split, error) {
 	if trainSize <= 0 || valSize < 0 || trainSize+valSize > n {
 		return Split{}, fmt.Errorf("ranker: split: train %d + val %d of %d architectures (want train > 0, val >= 0, sum <= %d)", trainSize, valSize, n, n)
 	}
-	perm := rand.New(rand.NewPCG(seed, seed)).Perm(n)
+	if uint64(n) >= 1<<32 {
+		return Split{}, fmt.Errorf("ranker: split: %d architectures, want < 2^32 (torch's 32-bit randperm path)", n)
+	}
+	perm := TorchRandperm(n, seed)
 	return Split{
 		Train: perm[:trainSize],
 		Val:   perm[trainSize : trainSize+valSize],

@@ -67,7 +67,8 @@ func (c ModelConfig) Validate() error {
 const layerNormEps = 1e-6
 
 // Model is NAR's ranker on one batch size: a graph holding the encoder, the
-// score head, the per-tier decoders and the tier classifier, the loss, its
+// score head, the decoder (one module, run once per tier as in
+// NAR:ranker/models.py) and the tier classifier, the loss, its
 // gradients, a training machine and an evaluation machine (forward only).
 // The tier embeddings are inputs, fed from Buckets by the caller.
 type Model struct {
@@ -76,11 +77,11 @@ type Model struct {
 	b     *nn.Builder
 	g     *G.ExprGraph
 
-	x       *G.Node   // (B, L, DPatch)
-	tierIn  []*G.Node // NTier × (B, L, DModel)
-	target  *G.Node   // (B, NTier) one-hot
-	negSign *G.Node   // (B, B): −sign(y_i − y_j)
-	factor  *G.Node   // scalar loss_factor
+	x       *G.Node // (B, L, DPatch)
+	tierIn  *G.Node // (NTier, L, DModel): the tier embeddings, not tiled
+	target  *G.Node // (B, NTier) one-hot
+	negSign *G.Node // (B, B): −sign(y_i − y_j)
+	factor  *G.Node // scalar loss_factor
 
 	encV, scoreV, logitsV, lossV, ceV, rankV G.Value
 
@@ -122,12 +123,12 @@ func (m *Model) constant(data []float32, shape ...int) *G.Node {
 	return G.NewConstant(tensor.New(tensor.WithBacking(data), tensor.WithShape(shape...)))
 }
 
-// posTable returns the positional encoding of L tokens tiled over the batch.
-func (m *Model) posTable() []float32 {
+// posTable returns the positional encoding of L tokens tiled n times.
+func (m *Model) posTable(n int) []float32 {
 	c := m.Cfg
 	t := nn.SinusoidPositionTable(c.NPosition, c.DModel)
-	out := make([]float32, m.Batch*c.Tokens*c.DModel)
-	for b := range m.Batch {
+	out := make([]float32, n*c.Tokens*c.DModel)
+	for b := range n {
 		for i := range c.Tokens * c.DModel {
 			out[b*c.Tokens*c.DModel+i] = float32(t[i])
 		}
@@ -141,10 +142,11 @@ func (m *Model) build() error {
 	m.x = m.input("x", B, L, c.DPatch)
 	lc := nn.LayerConfig{DInner: c.DInner, Attention: nn.AttentionConfig{
 		DModel: D, NHead: c.NHead, DK: c.DK, DV: c.DV, Dropout: c.Dropout, Eps: layerNormEps}}
-	pe := m.constant(m.posTable(), B, L, D)
+	pe := m.constant(m.posTable(B), B, L, D)
+	peTier := m.constant(m.posTable(c.NTier), c.NTier, L, D)
 
 	// inputPath is jadore's Encoder/Decoder input: dropout(x + PE), then LN.
-	inputPath := func(name string, x *G.Node) (*G.Node, error) {
+	inputPath := func(name string, x, pe *G.Node) (*G.Node, error) {
 		h, err := G.Add(x, pe)
 		if err != nil {
 			return nil, err
@@ -172,7 +174,7 @@ func (m *Model) build() error {
 	if err != nil {
 		return err
 	}
-	if enc, err = inputPath("encoder", enc); err != nil {
+	if enc, err = inputPath("encoder", enc, pe); err != nil {
 		return err
 	}
 	for i := range c.NLayers {
@@ -209,38 +211,46 @@ func (m *Model) build() error {
 		return err
 	}
 
-	// Tier matching: one decoder per tier, queried by the projected tier
-	// embedding, attending to the encoder output; summed over tiers.
+	// Tier matching (NAR:ranker/models.py Transformer.forward): one decoder
+	// module runs once per tier, its query the projected tier embedding
+	// with batch 1, attending to the batch's encoder outputs; the outputs
+	// are summed over tiers. Here the tiers are the decoder's batch: the
+	// input path and the first self-attention run on the NTier queries
+	// alone (as the reference's batch-1 query does, dropout masks included),
+	// then every tier meets every architecture (NTier·B rows, tier-major);
+	// the cross-attention projects each encoder output once per layer.
+	m.tierIn = m.input("tier_embs", c.NTier, L, D)
 	trgPrj, err := b.NewLinear("trg_prj", D, D, true)
 	if err != nil {
 		return err
 	}
-	var sum *G.Node
-	for t := range c.NTier {
-		in := m.input(fmt.Sprintf("tier_emb_%d", t), B, L, D)
-		m.tierIn = append(m.tierIn, in)
-		dec, err := trgPrj.Forward(in)
+	dec, err := trgPrj.Forward(m.tierIn)
+	if err != nil {
+		return err
+	}
+	if dec, err = inputPath("decoder", dec, peTier); err != nil {
+		return err
+	}
+	for i := range c.NLayers {
+		l, err := b.NewDecoderLayer(fmt.Sprintf("decoder.layer_stack.%d", i), lc)
 		if err != nil {
 			return err
 		}
-		name := fmt.Sprintf("decoders.%d", t)
-		if dec, err = inputPath(name, dec); err != nil {
-			return err
+		if i == 0 {
+			dec, err = l.ForwardShared(dec, enc)
+		} else {
+			dec, err = l.Forward(dec, enc)
 		}
-		for i := range c.NLayers {
-			l, err := b.NewDecoderLayer(fmt.Sprintf("%s.layer_stack.%d", name, i), lc)
-			if err != nil {
-				return err
-			}
-			if dec, err = l.Forward(dec, enc); err != nil {
-				return fmt.Errorf("decoder %d layer %d: %w", t, i, err)
-			}
+		if err != nil {
+			return fmt.Errorf("decoder layer %d: %w", i, err)
 		}
-		if sum == nil {
-			sum = dec
-		} else if sum, err = G.Add(sum, dec); err != nil {
-			return err
-		}
+	}
+	sum, err := G.Reshape(dec, tensor.Shape{c.NTier, B * L * D})
+	if err != nil {
+		return err
+	}
+	if sum, err = op.SumAxis(sum, 0); err != nil {
+		return err
 	}
 	flatDec, err := G.Reshape(sum, tensor.Shape{B, L * D})
 	if err != nil {
@@ -401,7 +411,7 @@ func (m *Model) Close() {
 // Batch values for one run.
 type batchIn struct {
 	x      []float32   // B·L·DPatch
-	tiers  [][]float32 // NTier × L·DModel (one embedding, tiled over B)
+	tiers  [][]float32 // NTier × L·DModel (one embedding per tier)
 	target []float32   // B·NTier one-hot, training only
 	val    []float64   // B validation accuracies, training only
 	factor float64
@@ -413,15 +423,13 @@ func (m *Model) feed(in batchIn, training bool) error {
 		return err
 	}
 	copy(xd, in.x)
-	L, D := m.Cfg.Tokens, m.Cfg.DModel
-	for t, n := range m.tierIn {
-		d, err := nn.Data[float32](n)
-		if err != nil {
-			return err
-		}
-		for b := range m.Batch {
-			copy(d[b*L*D:(b+1)*L*D], in.tiers[t])
-		}
+	ed, err := nn.Data[float32](m.tierIn)
+	if err != nil {
+		return err
+	}
+	size := m.Cfg.Tokens * m.Cfg.DModel
+	for t, e := range in.tiers {
+		copy(ed[t*size:(t+1)*size], e)
 	}
 	if !training {
 		return nil

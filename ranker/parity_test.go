@@ -9,7 +9,7 @@ import (
 )
 
 // TestParityWithPyTorch checks the model's forward pass (encoder output,
-// score head, tier logits), the loss and seven gradients against the PyTorch
+// score head, tier logits), the loss and nine gradients against the PyTorch
 // reference implementation of the spec in testdata/gen_nar.py, with the same
 // weights and inputs (dropout 0), in float32 at atol 1e-5, rtol 1e-4 (the
 // engine's float32-vs-PyTorch tolerance, style guide 2.7).

@@ -183,15 +183,28 @@ func splitHeads(x *G.Node, h, d int) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Transpose(r, 0, 2, 1, 3)
+	return op.SwapAxes12(r)
 }
 
 // Forward returns LN(q + dropout(fc(attention(q, k, v)))) for q (B, Lq,
 // d_model) and k, v (B, Lk, d_model). The heads are split as jadore does
 // (view then transpose), so each projection is one GEMM and its gradient
 // one (B, L, d_model) tensor.
+//
+// k and v may also have a batch Bk that divides B: q then holds B/Bk groups
+// of Bk queries (group-major), and group g's query b attends to k[b], v[b].
+// The key and value projections run once on the Bk rows and are repeated
+// over the groups, which equals projecting k and v repeated B/Bk times
+// (NAR's decoder runs once per tier against one encoder output).
 func (m *MultiHeadAttention) Forward(q, k, v *G.Node) (*G.Node, error) {
 	c := m.cfg
+	groups := 1
+	if qb, kb := q.Shape()[0], k.Shape()[0]; qb != kb {
+		if kb <= 0 || qb%kb != 0 || v.Shape()[0] != kb {
+			return nil, fmt.Errorf("nn: attention: query batch %d, key/value batches %d/%d: want equal, or keys dividing queries", qb, kb, v.Shape()[0])
+		}
+		groups = qb / kb
+	}
 	// 1/temperature is folded into the query weight: (x·Wᵀ)/t = x·(W/t)ᵀ,
 	// so the scores equal jadore's matmul(q / t, kᵀ).
 	wq, err := G.Mul(m.wq.Weight, m.scale)
@@ -209,6 +222,14 @@ func (m *MultiHeadAttention) Forward(q, k, v *G.Node) (*G.Node, error) {
 	vh, err := m.wv.Forward(v)
 	if err != nil {
 		return nil, err
+	}
+	if groups > 1 {
+		if kh, err = repeatGroups(kh, groups); err != nil {
+			return nil, err
+		}
+		if vh, err = repeatGroups(vh, groups); err != nil {
+			return nil, err
+		}
 	}
 	if qh, err = splitHeads(qh, c.NHead, c.DK); err != nil {
 		return nil, err
@@ -233,7 +254,7 @@ func (m *MultiHeadAttention) Forward(q, k, v *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o, err = G.Transpose(o, 0, 2, 1, 3); err != nil {
+	if o, err = op.SwapAxes12(o); err != nil {
 		return nil, err
 	}
 	qs := q.Shape()
@@ -250,6 +271,20 @@ func (m *MultiHeadAttention) Forward(q, k, v *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return m.ln.Forward(o)
+}
+
+// repeatGroups returns x (Bk, L, d) repeated n times along the batch,
+// (n·Bk, L, d), copy-major: row g·Bk+b is x[b].
+func repeatGroups(x *G.Node, n int) (*G.Node, error) {
+	s := x.Shape()
+	r, err := G.Reshape(x, tensor.Shape{1, s[0] * s[1] * s[2]})
+	if err != nil {
+		return nil, err
+	}
+	if r, err = op.RepeatAxis(r, 0, n); err != nil {
+		return nil, err
+	}
+	return G.Reshape(r, tensor.Shape{n * s[0], s[1], s[2]})
 }
 
 // FeedForward is jadore's PositionwiseFeedForward:
@@ -362,10 +397,41 @@ func (b *Builder) NewDecoderLayer(name string, cfg LayerConfig) (*DecoderLayer, 
 }
 
 // Forward applies the layer to the decoder input x (B, Lq, d_model) with
-// the encoder output mem (B, Lk, d_model).
+// the encoder output mem (B, Lk, d_model), or (Bk, Lk, d_model) with Bk
+// dividing B (see MultiHeadAttention.Forward).
 func (l *DecoderLayer) Forward(x, mem *G.Node) (*G.Node, error) {
 	h, err := l.slf.Forward(x, x, x)
 	if err != nil {
+		return nil, err
+	}
+	if h, err = l.enc.Forward(h, mem, mem); err != nil {
+		return nil, err
+	}
+	return l.ffn.Forward(h)
+}
+
+// ForwardShared applies the layer to T queries shared by a batch: x (T, Lq,
+// d_model) holds one decoder input per group (NAR: one per tier, batch 1 in
+// the reference, broadcast against the encoder output), mem (B, Lk,
+// d_model) the batch's encoder outputs. The self-attention runs on the T
+// queries alone, as in the reference, whose dropout masks are therefore
+// shared by the batch; its output is repeated over the batch before the
+// cross-attention, and the result is (T·B, Lq, d_model), group-major (row
+// t·B+b is query t against mem[b]).
+func (l *DecoderLayer) ForwardShared(x, mem *G.Node) (*G.Node, error) {
+	h, err := l.slf.Forward(x, x, x)
+	if err != nil {
+		return nil, err
+	}
+	s := h.Shape()
+	B := mem.Shape()[0]
+	if h, err = G.Reshape(h, tensor.Shape{s[0], 1, s[1] * s[2]}); err != nil {
+		return nil, err
+	}
+	if h, err = op.RepeatAxis(h, 1, B); err != nil {
+		return nil, err
+	}
+	if h, err = G.Reshape(h, tensor.Shape{s[0] * B, s[1], s[2]}); err != nil {
 		return nil, err
 	}
 	if h, err = l.enc.Forward(h, mem, mem); err != nil {

@@ -2,8 +2,10 @@
 # Generates testdata/nar_parity.safetensors: a PyTorch reference implementation
 # of NAR's ranker as algorithms.md B.3-B.4 specifies it (jadore801120-style
 # post-LN transformer: bias-free MHA with temperature sqrt(d_k), FFN, encoder
-# input path dropout(x + PE) -> LN, 5 per-tier decoders queried by
-# trg_prj(tier embedding) broadcast over the batch, sum over tiers, tier_prj
+# input path dropout(x + PE) -> LN, one decoder (NAR:ranker/models.py has a
+# single self.decoder) run once per tier, queried by trg_prj(tier embedding)
+# with batch 1 and broadcast against the batch's encoder outputs (as torch's
+# matmul and residual add broadcast it), sum over tiers, tier_prj
 # with scale d_model^-0.5, score head val_acc_prj; loss = soft CE +
 # loss_factor * RankLoss), at tiny sizes, with random weights, inputs and
 # the forward outputs, the loss and some gradients (dropout 0).
@@ -25,12 +27,13 @@ class MHA(nn.Module):
         s.w_vs = nn.Linear(D, H * DK, bias=False); s.fc = nn.Linear(H * DK, D, bias=False)
         s.layer_norm = nn.LayerNorm(D, eps=1e-6)
     def forward(s, q, k, v):
-        b, lq, lk = q.size(0), q.size(1), k.size(1); res = q
-        q = s.w_qs(q).view(b, lq, H, DK).transpose(1, 2)
-        k = s.w_ks(k).view(b, lk, H, DK).transpose(1, 2)
-        v = s.w_vs(v).view(b, lk, H, DK).transpose(1, 2)
+        # view(-1, ...) as NAR:ranker/sublayers.py: a query of batch 1 broadcasts against keys of batch B
+        lq, lk = q.size(1), k.size(1); res = q
+        q = s.w_qs(q).view(-1, lq, H, DK).transpose(1, 2)
+        k = s.w_ks(k).view(-1, lk, H, DK).transpose(1, 2)
+        v = s.w_vs(v).view(-1, lk, H, DK).transpose(1, 2)
         a = F.softmax(torch.matmul(q / DK ** 0.5, k.transpose(2, 3)), dim=-1)
-        o = torch.matmul(a, v).transpose(1, 2).contiguous().view(b, lq, -1)
+        o = torch.matmul(a, v).transpose(1, 2).contiguous().view(-1, lq, H * DK)
         return s.layer_norm(s.fc(o) + res)
 
 class FFN(nn.Module):
@@ -68,7 +71,7 @@ class NAR(nn.Module):
         s.src_prj = nn.Linear(DP, D); s.encoder = Stack(EncLayer)
         s.val_acc_prj = nn.Sequential(nn.Linear(L * D, DVI), nn.ReLU(), nn.Linear(DVI, 1))
         s.trg_prj = nn.Linear(D, D)
-        s.decoders = nn.ModuleList([Stack(DecLayer) for _ in range(NT)])
+        s.decoder = Stack(DecLayer)
         s.tier_prj = nn.Sequential(nn.Linear(L * D, DTI, bias=False), nn.ReLU(), nn.Linear(DTI, NT))
     def forward(s, x, tiers):
         pe = pos_table(200, D)
@@ -76,9 +79,9 @@ class NAR(nn.Module):
         for l in s.encoder.layer_stack: e = l(e)
         score = s.val_acc_prj(e.reshape(B, -1))
         tot = 0
-        for t, dec in enumerate(s.decoders):
-            d = dec.layer_norm(s.trg_prj(tiers[t]).unsqueeze(0).expand(B, L, D) + pe)
-            for l in dec.layer_stack: d = l(d, e)
+        for t in range(NT):
+            d = s.decoder.layer_norm(s.trg_prj(tiers[t]).unsqueeze(0) + pe)  # (1, L, D), as the reference
+            for l in s.decoder.layer_stack: d = l(d, e)
             tot = tot + d
         logits = s.tier_prj(tot.reshape(B, -1)) * D ** -0.5
         return e, score, logits
@@ -99,8 +102,9 @@ loss = ce + FACTOR * rank
 loss.backward()
 
 out = {n: p.detach() for n, p in m.named_parameters()}
-checked = ["src_prj.weight", "encoder.layer_stack.0.slf_attn.w_qs.weight", "decoders.2.layer_stack.1.enc_attn.fc.weight",
-           "trg_prj.bias", "tier_prj.0.weight", "val_acc_prj.2.bias", "decoders.4.layer_norm.weight"]
+checked = ["src_prj.weight", "encoder.layer_stack.0.slf_attn.w_qs.weight", "decoder.layer_stack.1.enc_attn.fc.weight",
+           "decoder.layer_stack.0.slf_attn.w_qs.weight", "decoder.layer_stack.0.enc_attn.w_ks.weight",
+           "trg_prj.bias", "tier_prj.0.weight", "val_acc_prj.2.bias", "decoder.layer_norm.weight"]
 for n in checked: out["grad/" + n] = dict(m.named_parameters())[n].grad
 out.update({"in/x": x, "in/tiers": tiers, "in/target": target, "in/val": val.double(),
             "out/enc": e.detach(), "out/score": score.detach(), "out/logits": logits.detach(),

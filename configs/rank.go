@@ -15,9 +15,14 @@ var narNB201 []byte
 //go:embed nar_nb101.json
 var narNB101 []byte
 
+//go:embed nar_nb201_plus.json
+var narNB201Plus []byte
+
 // Rank is the configuration of `nasx rank`. JSON keys are the flag names
 // with '-' replaced by '_'.
 type Rank struct {
+	// Note documents a preset's choices; it has no effect.
+	Note string `json:"note,omitempty"`
 	// Benchmark is "nasbench201" or "nasbench101".
 	Benchmark string `json:"benchmark"`
 	// Dataset is cifar10, cifar100 or imagenet16 (NB101: cifar10 only).
@@ -33,11 +38,17 @@ type Rank struct {
 	Epochs int `json:"epochs"`
 	// Seed drives the split, the initialisation, dropout, batch order and
 	// the search (NAR: 77777777).
-	Seed    uint64      `json:"seed"`
-	Model   RankModel   `json:"model"`
-	Train   RankTrain   `json:"train"`
-	Sampler RankSampler `json:"sampler"`
-	Search  RankSearch  `json:"search"`
+	Seed uint64 `json:"seed"`
+	// Ensemble and Verify switch on the improved mode (0: off, the
+	// reference's behaviour): Ensemble models ranked by their mean
+	// standardised score, and the verified pick over the Verify best-scored
+	// held-out architectures (see ranker.RunConfig).
+	Ensemble int         `json:"ensemble"`
+	Verify   int         `json:"verify"`
+	Model    RankModel   `json:"model"`
+	Train    RankTrain   `json:"train"`
+	Sampler  RankSampler `json:"sampler"`
+	Search   RankSearch  `json:"search"`
 }
 
 // RankModel sizes the transformer (see ranker.ModelConfig).
@@ -67,6 +78,9 @@ type RankTrain struct {
 	WeightDecay float64 `json:"weight_decay"`
 	LossFactor  float64 `json:"loss_factor"`
 	Bins        int     `json:"bins"`
+	// Select is the checkpoint criterion: "val_tier_acc" (NAR's; also
+	// when empty) or "val_tau".
+	Select string `json:"select,omitempty"`
 }
 
 // RankSampler holds the sampler settings (see ranker.SamplerConfig).
@@ -93,6 +107,10 @@ func DefaultRankNB201() Rank { return mustPreset(narNB201) }
 
 // DefaultRankNB101 returns NAR's NB101 configuration (NAR:config/config.yml).
 func DefaultRankNB101() Rank { return mustPreset(narNB101) }
+
+// RankNB201Plus returns the improved NB201 mode (nar_nb201_plus.json): NAR's
+// model and training, plus the choices documented in that file.
+func RankNB201Plus() Rank { return mustPreset(narNB201Plus) }
 
 // DefaultRank returns the preset of benchmark ("nasbench201" or
 // "nasbench101").
@@ -169,6 +187,15 @@ func (r Rank) Validate() error {
 	}
 	if r.Epochs <= 0 {
 		add("epochs: got %d, want > 0", r.Epochs)
+	}
+	if r.Ensemble < 0 || r.Ensemble > 16 {
+		add("ensemble: got %d, want 0..16 (0 and 1: one model)", r.Ensemble)
+	}
+	if r.Verify < 0 {
+		add("verify: got %d, want >= 0 (0: no verified pick)", r.Verify)
+	}
+	if r.Train.Select != "" && r.Train.Select != "val_tier_acc" && r.Train.Select != "val_tau" {
+		add("train.select: got %q, want val_tier_acc or val_tau", r.Train.Select)
 	}
 	if r.Search.SampleSize != r.Train.Batch {
 		add("search.sample_size: got %d, want train.batch (%d): one graph serves both", r.Search.SampleSize, r.Train.Batch)

@@ -32,6 +32,33 @@ func TestPresetsMatchNAR(t *testing.T) {
 	}
 }
 
+// The improved preset keeps NAR's model, data and search settings and only
+// adds the improved-mode switches.
+func TestPlusPresetIsNARPlusSwitches(t *testing.T) {
+	p, b := RankNB201Plus(), DefaultRankNB201()
+	if err := p.Validate(); err != nil {
+		t.Fatalf("plus preset invalid: %v", err)
+	}
+	if p.Ensemble < 2 || p.Verify <= 0 || p.Verify > 500 || p.Train.Select != "val_tau" || p.Note == "" {
+		t.Errorf("plus preset switches: ensemble %d, verify %d, select %q, note %q", p.Ensemble, p.Verify, p.Train.Select, p.Note)
+	}
+	if p.TrainSize != b.TrainSize || p.ValSize != b.ValSize || p.Model != b.Model || p.Sampler != b.Sampler ||
+		p.Train.Batch != b.Train.Batch || p.Train.LRMul != b.Train.LRMul || p.Dataset != b.Dataset {
+		t.Errorf("plus preset changes NAR's settings:\n%+v\nvs\n%+v", p, b)
+	}
+	if b.Ensemble != 0 || b.Verify != 0 || b.Train.Select != "" {
+		t.Errorf("faithful preset has improved-mode switches: %+v", b)
+	}
+	bad := b
+	bad.Ensemble, bad.Verify, bad.Train.Select = 17, -1, "x"
+	err := bad.Validate()
+	for _, w := range []string{"ensemble: got 17", "verify: got -1", `train.select: got "x"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("Validate: %v, want %q", err, w)
+		}
+	}
+}
+
 func TestLoadRankStrictAndOverlay(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "c.json")

@@ -84,9 +84,14 @@ type Model struct {
 	factor  *G.Node // scalar loss_factor
 
 	encV, scoreV, logitsV, lossV, ceV, rankV G.Value
+	scoreOnlyV                               G.Value
 
-	train, eval G.VM
-	params      []optim.Param[float32]
+	// train runs forward and backward; eval the forward pass (encoder,
+	// score head, decoder, tier logits); scoreOnly the encoder and the
+	// score head alone, a sixth of the forward cost, for callers that need
+	// no tiers.
+	train, eval, scoreOnly G.VM
+	params                 []optim.Param[float32]
 }
 
 // NewModel builds the model for batches of batch architectures, with
@@ -303,6 +308,7 @@ func (m *Model) build() error {
 
 	reads := G.Nodes{G.Read(enc, &m.encV), G.Read(score, &m.scoreV), G.Read(logits, &m.logitsV)}
 	evalG := m.g.ExactSubgraphRoots(reads...)
+	scoreG := m.g.ExactSubgraphRoots(G.Read(score, &m.scoreOnlyV))
 	lossReads := G.Nodes{G.Read(loss, &m.lossV), G.Read(ce, &m.ceV), G.Read(rank, &m.rankV)}
 	_ = lossReads
 	learn := b.Params.Learnables()
@@ -311,6 +317,7 @@ func (m *Model) build() error {
 	}
 	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...))
 	m.eval = G.NewTapeMachine(evalG)
+	m.scoreOnly = G.NewTapeMachine(scoreG)
 	m.params = nn.OptimParams[float32](b.Params)
 	return nil
 }
@@ -406,6 +413,7 @@ func (m *Model) Params() *nn.Params { return m.b.Params }
 func (m *Model) Close() {
 	m.train.Close()
 	m.eval.Close()
+	m.scoreOnly.Close()
 }
 
 // Batch values for one run.
@@ -505,4 +513,36 @@ func (m *Model) trainStep(in batchIn) (batchOut, error) {
 		return batchOut{}, fmt.Errorf("ranker: train step: %w", err)
 	}
 	return m.outputs(true), nil
+}
+
+// Scores returns the score-head value of every architecture of idx, in
+// batches of the model's size (a last partial batch is padded with its
+// first architecture), running the encoder and score head alone: the
+// score does not depend on the tier embeddings.
+func (m *Model) Scores(f *Features, idx []int) ([]float64, error) {
+	B := m.Batch
+	in := batchIn{x: make([]float32, B*f.Size())}
+	out := make([]float64, len(idx))
+	batch := make([]int, B)
+	m.b.SetTraining(false)
+	for lo := 0; lo < len(idx); lo += B {
+		n := min(B, len(idx)-lo)
+		copy(batch, idx[lo:lo+n])
+		for k := n; k < B; k++ {
+			batch[k] = idx[lo]
+		}
+		f.EncodeBatch(batch, in.x)
+		if err := m.feed(in, false); err != nil {
+			return nil, err
+		}
+		m.scoreOnly.Reset()
+		if err := m.scoreOnly.RunAll(); err != nil {
+			return nil, fmt.Errorf("ranker: scores: %w", err)
+		}
+		sc := m.scoreOnlyV.Data().([]float32)
+		for k := range n {
+			out[lo+k] = float64(sc[k])
+		}
+	}
+	return out, nil
 }

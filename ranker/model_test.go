@@ -74,3 +74,41 @@ func TestModelLossMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// Scores (encoder and score head alone) equals the score column of the
+// full forward pass, which also runs the decoder; a partial last batch is
+// padded.
+func TestScoresMatchForward(t *testing.T) {
+	cfg := ModelConfig{NTier: 5, Tokens: 3, DPatch: 4, DModel: 8, DInner: 16, DTierInner: 6, DValInner: 7,
+		NLayers: 2, NHead: 2, DK: 4, DV: 4, Dropout: 0.1, NPosition: 200, ScalePrj: true}
+	m, err := NewModel(cfg, 4, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(4, 5))
+	f := &Features{Tokens: 3, Dim: 4, Val: make([]float64, 6), x: make([]float32, 6*12)}
+	for i := range f.x {
+		f.x[i] = float32(rng.NormFloat64())
+	}
+	idx := []int{5, 0, 3, 2, 1, 4}
+	got, err := m.Scores(f, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := randBatch(rng, cfg, 4)
+	for lo := 0; lo < len(idx); lo += 4 {
+		batch := []int{idx[lo], idx[lo], idx[lo], idx[lo]}
+		copy(batch, idx[lo:min(lo+4, len(idx))])
+		f.EncodeBatch(batch, in.x)
+		out, err := m.forward(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range min(4, len(idx)-lo) {
+			if float64(out.score[k]) != got[lo+k] {
+				t.Errorf("arch %d: Scores %g, forward %g", idx[lo+k], got[lo+k], out.score[k])
+			}
+		}
+	}
+}

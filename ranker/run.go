@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/nasx/nasx/data/bench"
@@ -27,11 +29,30 @@ type RunConfig struct {
 	// training, as the reference protocol does.
 	EvalSize int
 	Seed     uint64
+	// Ensemble, when > 1, trains that many models on the same split with
+	// different initialisation, dropout and batch-order seeds, and ranks by
+	// the mean of their standardised scores (the improved mode). The first
+	// model is the one checkpointed and searched with.
+	Ensemble int
+	// Verify, when > 0, adds the verified pick (the improved mode): the
+	// Verify held-out architectures with the best (ensemble) scores have
+	// their validation accuracy looked up, and the pick is the one with the
+	// best validation accuracy among them and the training and validation
+	// architectures, whose accuracies are known already. Test accuracies
+	// are never read. Verify lookups are its queries.
+	Verify int
 }
 
 // Validate reports every bad field of the parts.
 func (c RunConfig) Validate() error {
-	return errors.Join(c.Model.Validate(), c.Train.Validate(), c.Sampler.Validate(), c.Search.Validate())
+	var errs []error
+	if c.Ensemble < 0 || c.Ensemble > 16 {
+		errs = append(errs, fmt.Errorf("ensemble: got %d, want 0..16 (0 and 1: one model)", c.Ensemble))
+	}
+	if c.Verify < 0 {
+		errs = append(errs, fmt.Errorf("verify: got %d, want >= 0", c.Verify))
+	}
+	return errors.Join(append(errs, c.Model.Validate(), c.Train.Validate(), c.Sampler.Validate(), c.Search.Validate())...)
 }
 
 // Hooks receive progress; every field may be nil.
@@ -70,9 +91,17 @@ type Report struct {
 	Queries int          `json:"queries"`
 	// Pick is the non-oracle pick: the highest predicted score among the
 	// search's samples.
-	Pick     Pick    `json:"pick"`
-	Distinct int     `json:"distinct_scored"`
-	Seconds  float64 `json:"seconds"`
+	Pick     Pick `json:"pick"`
+	Distinct int  `json:"distinct_scored"`
+	// Ensemble is the number of models whose scores the held-out metrics
+	// rank by (1: the reference's single model; TierAcc is always the
+	// first model's).
+	Ensemble int `json:"ensemble"`
+	// Verified is the verified pick (RunConfig.Verify), nil when off;
+	// VerifiedQueries is its number of accuracy lookups.
+	Verified        *Pick   `json:"verified_pick,omitempty"`
+	VerifiedQueries int     `json:"verified_queries,omitempty"`
+	Seconds         float64 `json:"seconds"`
 }
 
 // Run trains NAR on f, evaluates it on the held-out architectures and runs
@@ -107,6 +136,26 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		tr.Model.Close()
 		return nil, nil, err
 	}
+	ensemble := max(cfg.Ensemble, 1)
+	var verified *Pick
+	if ensemble > 1 || cfg.Verify > 0 {
+		all, err := ensembleScores(ctx, cfg, f, sp, tr.Model, h)
+		if err != nil {
+			tr.Model.Close()
+			return nil, nil, err
+		}
+		if ensemble > 1 {
+			tierAcc := ev.TierAcc
+			if ev, err = EvaluateScores(f, held, ranks, pickScores(all, held)); err != nil {
+				tr.Model.Close()
+				return nil, nil, err
+			}
+			ev.TierAcc = tierAcc
+		}
+		if cfg.Verify > 0 {
+			verified = VerifiedPick(f, sp, all, cfg.Verify, ranks)
+		}
+	}
 	if h.Phase != nil {
 		h.Phase("search", cfg.Search.Iterations)
 	}
@@ -115,6 +164,10 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		tr.Model.Close()
 		return nil, nil, err
 	}
+	verifiedQueries := 0
+	if verified != nil {
+		verifiedQueries = min(cfg.Verify, len(sp.Rest))
+	}
 	rep := &Report{
 		Benchmark: string(f.Kind), Dataset: f.Dataset.String(), Seed: cfg.Seed,
 		TrainSize: cfg.TrainSize, ValSize: cfg.ValSize, Epochs: cfg.Train.Epochs,
@@ -122,9 +175,114 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		HeldOut: ev.N, KendallTau: ev.KendallTau, KendallTauNAR: ev.KendallTauNAR, SpearmanRho: ev.SpearmanRho,
 		PrecisionTop1: ev.PrecisionTop1, TierAcc: ev.TierAcc, BestPredicted: ev.Best,
 		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
+		Ensemble: ensemble, Verified: verified, VerifiedQueries: verifiedQueries,
 		Seconds: time.Since(start).Seconds(),
 	}
 	return rep, tr, nil
+}
+
+// ensembleScores returns, for every architecture of f, the mean of the
+// standardised scores of first and of cfg.Ensemble−1 more models trained on
+// the same split with seeds derived from cfg.Seed (first alone when
+// Ensemble <= 1). The extra models are closed after scoring.
+func ensembleScores(ctx context.Context, cfg RunConfig, f *Features, sp Split, first *Model, h Hooks) ([]float64, error) {
+	all := make([]int, f.Len())
+	for i := range all {
+		all[i] = i
+	}
+	sum := make([]float64, len(all))
+	add := func(m *Model) error {
+		s, err := m.Scores(f, all)
+		if err != nil {
+			return err
+		}
+		standardise(s)
+		for i, v := range s {
+			sum[i] += v
+		}
+		return nil
+	}
+	if err := add(first); err != nil {
+		return nil, err
+	}
+	n := max(cfg.Ensemble, 1)
+	for k := 1; k < n; k++ {
+		if h.Phase != nil {
+			h.Phase(fmt.Sprintf("train %d/%d", k+1, n), cfg.Train.Epochs*(cfg.TrainSize/cfg.Train.Batch))
+		}
+		tr, err := Train(ctx, cfg.Model, cfg.Train, f, sp, memberSeed(cfg.Seed, k), h.OnEpoch, h.OnStep)
+		if err != nil {
+			return nil, err
+		}
+		err = add(tr.Model)
+		tr.Model.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	for i := range sum {
+		sum[i] /= float64(n)
+	}
+	return sum, nil
+}
+
+// memberSeed is the seed of ensemble member k > 0 (member 0 uses seed).
+func memberSeed(seed uint64, k int) uint64 { return seed + uint64(k)*0x9e3779b97f4a7c15 }
+
+// standardise rescales v to mean 0 and standard deviation 1 (constant v
+// becomes all zeros).
+func standardise(v []float64) {
+	var mean float64
+	for _, x := range v {
+		mean += x
+	}
+	mean /= float64(len(v))
+	var ss float64
+	for _, x := range v {
+		ss += (x - mean) * (x - mean)
+	}
+	sd := math.Sqrt(ss / float64(len(v)))
+	for i := range v {
+		if sd > 0 {
+			v[i] = (v[i] - mean) / sd
+		} else {
+			v[i] = 0
+		}
+	}
+}
+
+// pickScores returns scores[i] for every i of idx.
+func pickScores(scores []float64, idx []int) []float64 { return pick(scores, idx) }
+
+// VerifiedPick is the improved mode's non-oracle pick: the verify held-out
+// architectures (not in the training or validation split) with the best
+// scores (one per architecture of f) have their validation accuracy looked
+// up; the pick is the architecture with the best validation accuracy among
+// them and the training and validation architectures, whose validation
+// accuracies the run already used. Ties go to the higher score. Test
+// accuracies are only reported, never used.
+func VerifiedPick(f *Features, sp Split, scores []float64, verify int, ranks []int) *Pick {
+	cand := append(append([]int(nil), sp.Train...), sp.Val...)
+	rest := append([]int(nil), sp.Rest...)
+	sort.SliceStable(rest, func(a, b int) bool { return scores[rest[a]] > scores[rest[b]] })
+	cand = append(cand, rest[:min(verify, len(rest))]...)
+	best := -1
+	for _, i := range cand {
+		if best < 0 || f.Val[i] > f.Val[best] || (f.Val[i] == f.Val[best] && scores[i] > scores[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	arch := ""
+	if t := f.Table(); t != nil {
+		if rec, err := t.Record(best, f.Dataset); err == nil {
+			arch = rec.Arch
+		}
+	}
+	return &Pick{Index: best, Arch: arch, ValAcc: f.Val[best], TestAcc: f.Test[best], Rank: ranks[best],
+		Percentile: 100 * float64(ranks[best]) / float64(f.Len()), Score: scores[best], Iteration: -1}
 }
 
 // Checkpoint file names inside a model folder.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -33,7 +34,21 @@ type TrainConfig struct {
 	// Bins is the number of histogram bins of the tier statistics (NB101 8,
 	// NB201 5).
 	Bins int `json:"bins"`
+	// Select is how the best checkpoint is chosen: SelectTierAcc (NAR's,
+	// the default when empty) or SelectValTau.
+	Select string `json:"select"`
 }
+
+// Checkpoint selections (TrainConfig.Select).
+const (
+	// SelectTierAcc keeps the epoch with the best validation tier
+	// accuracy (NAR:train.py).
+	SelectTierAcc = "val_tier_acc"
+	// SelectValTau keeps the epoch whose score head ranks the validation
+	// split best: Kendall τ-b against its validation accuracies (the
+	// improved mode; it never reads test accuracies).
+	SelectValTau = "val_tau"
+)
 
 // Validate reports every bad field.
 func (c TrainConfig) Validate() error {
@@ -58,6 +73,11 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.Bins <= 0 {
 		errs = append(errs, fmt.Errorf("train.bins: got %d, want > 0", c.Bins))
+	}
+	switch c.Select {
+	case "", SelectTierAcc, SelectValTau:
+	default:
+		errs = append(errs, fmt.Errorf("train.select: got %q, want %q or %q", c.Select, SelectTierAcc, SelectValTau))
 	}
 	return errors.Join(errs...)
 }
@@ -118,6 +138,9 @@ type EpochStats struct {
 	TrainRank float64 `json:"train_rank_loss"`
 	TrainAcc  float64 `json:"train_tier_acc"`
 	ValAcc    float64 `json:"val_tier_acc"`
+	// ValTau is Kendall τ-b of the score head against the validation
+	// split's validation accuracies.
+	ValTau float64 `json:"val_tau"`
 	LR        float64 `json:"lr"`
 	Best      bool    `json:"best"`
 	Seconds   float64 `json:"seconds"`
@@ -128,7 +151,9 @@ type EpochStats struct {
 type Trained struct {
 	Model     *Model
 	BestEpoch int
-	BestAcc   float64
+	// BestAcc is the selection criterion's value at BestEpoch: the
+	// validation tier accuracy, or τ-b with SelectValTau.
+	BestAcc float64
 	// Distri is the distri list of the best epoch: one Distri per training
 	// batch (NB201: 7, NB101: 16).
 	Distri  []Distri
@@ -171,13 +196,14 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 	for k, i := range sp.Train {
 		tierOf[i] = trainTiers[k]
 	}
-	valTiers := TierLabels(pick(f.Val, sp.Val), mc.NTier)
+	valAcc := pick(f.Val, sp.Val)
+	valTiers := TierLabels(valAcc, mc.NTier)
 	rng := rand.New(rand.NewPCG(seed, 0x747261696e))
 	order := append([]int(nil), sp.Train...)
 	size := mc.Tokens * mc.DModel
 	B := tc.Batch
 	in := batchIn{x: make([]float32, B*f.Size()), target: make([]float32, B*mc.NTier), val: make([]float64, B), factor: tc.LossFactor}
-	res := &Trained{BestEpoch: -1, BestAcc: -1}
+	res := &Trained{BestEpoch: -1, BestAcc: math.Inf(-1)}
 	var best []float32
 	step := 0
 	for epoch := range tc.Epochs {
@@ -241,9 +267,17 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 			return nil, err
 		}
 		st.ValAcc = acc.tierAcc
-		if st.ValAcc > res.BestAcc {
+		if st.ValTau, err = KendallTauB(acc.scores, valAcc); err != nil {
+			m.Close()
+			return nil, err
+		}
+		crit := st.ValAcc
+		if tc.Select == SelectValTau {
+			crit = st.ValTau
+		}
+		if crit > res.BestAcc || res.BestEpoch < 0 {
 			st.Best = true
-			res.BestAcc, res.BestEpoch, res.Distri = st.ValAcc, epoch, distri
+			res.BestAcc, res.BestEpoch, res.Distri = crit, epoch, distri
 			if best, err = m.snapshot(best); err != nil {
 				m.Close()
 				return nil, err
@@ -411,24 +445,42 @@ func Evaluate(m *Model, f *Features, idx []int, ranks []int) (*Evaluation, error
 	if err != nil {
 		return nil, err
 	}
+	ev, err := EvaluateScores(f, idx, ranks, c.scores)
+	if err != nil {
+		return nil, err
+	}
+	ev.TierAcc = c.tierAcc
+	return ev, nil
+}
+
+// EvaluateScores computes the ranking metrics of scores (one per element of
+// idx) against test accuracy; TierAcc is left zero.
+func EvaluateScores(f *Features, idx []int, ranks []int, scores []float64) (*Evaluation, error) {
+	if len(scores) != len(idx) {
+		return nil, fmt.Errorf("ranker: evaluate: %d scores for %d architectures", len(scores), len(idx))
+	}
+	if len(idx) == 0 {
+		return nil, errors.New("ranker: evaluate: no architectures")
+	}
 	test := pick(f.Test, idx)
-	ev := &Evaluation{N: len(idx), TierAcc: c.tierAcc, Scores: c.scores, K: TopOnePercent(len(idx))}
-	if ev.KendallTau, err = KendallTauB(c.scores, test); err != nil {
+	ev := &Evaluation{N: len(idx), Scores: scores, K: TopOnePercent(len(idx))}
+	var err error
+	if ev.KendallTau, err = KendallTauB(scores, test); err != nil {
 		return nil, err
 	}
-	if ev.KendallTauNAR, err = KendallTauNAR(c.scores, test); err != nil {
+	if ev.KendallTauNAR, err = KendallTauNAR(scores, test); err != nil {
 		return nil, err
 	}
-	if ev.SpearmanRho, err = SpearmanRho(c.scores, test); err != nil {
+	if ev.SpearmanRho, err = SpearmanRho(scores, test); err != nil {
 		return nil, err
 	}
-	if ev.PrecisionTop1, err = PrecisionAtK(c.scores, test, ev.K); err != nil {
+	if ev.PrecisionTop1, err = PrecisionAtK(scores, test, ev.K); err != nil {
 		return nil, err
 	}
-	bk := argmax(c.scores)
+	bk := argmax(scores)
 	i := idx[bk]
 	rec, _ := f.Table().Record(i, f.Dataset)
 	ev.Best = Pick{Index: i, Arch: rec.Arch, ValAcc: f.Val[i], TestAcc: f.Test[i], Rank: ranks[i],
-		Percentile: 100 * float64(ranks[i]) / float64(f.Len()), Score: c.scores[bk], Iteration: -1}
+		Percentile: 100 * float64(ranks[i]) / float64(f.Len()), Score: scores[bk], Iteration: -1}
 	return ev, nil
 }

@@ -35,6 +35,10 @@ type Options struct {
 	ModelDir string
 	Predict  bool
 	NoCache  bool
+	// Mode is "faithful" (NAR's preset) or "plus" (NB201 only: the improved
+	// mode, configs/nar_nb201_plus.json), the base the config file and
+	// flags apply to.
+	Mode string
 	// Archs are the architectures to score with --predict (indices, NB201
 	// arch strings or NB101 hashes); empty means the whole benchmark.
 	Archs []string
@@ -56,6 +60,9 @@ tier accuracy) on every architecture not used for training, and run its
 	cmd.AddCommand(NewCmdBenchmark(f, "nasbench201", nil), NewCmdBenchmark(f, "nasbench101", nil))
 	return cmd
 }
+
+// plusSummary describes the improved mode in the --mode help text.
+const plusSummary = "an ensemble of NAR models ranked by their mean standardised score, checkpoints chosen by validation Kendall τ, and a verified pick among the best-scored architectures; see configs/nar_nb201_plus.json"
 
 // NewCmdBenchmark returns `nasx rank <benchmark>`. If runF is nil, rankRun
 // runs.
@@ -97,6 +104,8 @@ func NewCmdBenchmark(f *cli.Factory, benchmark string, runF func(*Options) error
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "Neither read nor write the benchmark's binary cache")
 	if benchmark == "nasbench201" {
 		cli.StringEnumFlag(cmd, &opts.flags.Dataset, "dataset", "d", def.Dataset, []string{"cifar10", "cifar100", "imagenet16"}, "Dataset")
+		cli.StringEnumFlag(cmd, &opts.Mode, "mode", "", "faithful", []string{"faithful", "plus"},
+			"Preset: faithful (NAR's config201.yml) or plus (improved mode: "+plusSummary+")")
 	}
 	fl.IntVar(&opts.flags.TrainSize, "train-size", def.TrainSize, "Training architectures")
 	fl.IntVar(&opts.flags.ValSize, "val-size", def.ValSize, "Validation architectures (best-checkpoint selection)")
@@ -120,6 +129,9 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 		return cli.FlagErrorf("--model is only used with --predict")
 	}
 	c, _ := configs.DefaultRank(opts.Benchmark)
+	if opts.Mode == "plus" {
+		c = configs.RankNB201Plus()
+	}
 	if opts.CfgPath != "" {
 		var err error
 		if c, err = configs.LoadRank(opts.CfgPath, c); err != nil {
@@ -160,11 +172,12 @@ func runConfig(c configs.Rank) ranker.RunConfig {
 			DValInner: m.DValInner, NLayers: m.NLayers, NHead: m.NHead, DK: m.DK, DV: m.DV, Dropout: m.Dropout,
 			NPosition: m.NPosition, ScalePrj: m.ScalePrj},
 		Train: ranker.TrainConfig{Epochs: c.Epochs, Batch: t.Batch, LRMul: t.LRMul, Warmup: t.Warmup, Beta1: t.Beta1,
-			Beta2: t.Beta2, Eps: t.Eps, WeightDecay: t.WeightDecay, LossFactor: t.LossFactor, Bins: t.Bins},
+			Beta2: t.Beta2, Eps: t.Eps, WeightDecay: t.WeightDecay, LossFactor: t.LossFactor, Bins: t.Bins, Select: t.Select},
 		Sampler: ranker.SamplerConfig{FlopsThr: s.FlopsThr, ParamsThr: s.ParamsThr, EdgesThr: s.EdgesThr,
 			ForceUniform: s.ForceUniform, ReuseStep: s.ReuseStep, MaxTrails: s.MaxTrails},
 		Search:    ranker.SearchConfig{Iterations: q.Iterations, SampleSize: q.SampleSize, NoisyFactor: q.NoisyFactor, TopK: q.TopK},
 		TrainSize: c.TrainSize, ValSize: c.ValSize, EvalSize: c.EvalSize, Seed: c.Seed,
+		Ensemble: c.Ensemble, Verify: c.Verify,
 	}
 }
 
@@ -309,6 +322,13 @@ func printReport(w io.Writer, r *ranker.Report) {
 	}
 	fmt.Fprintf(w, "queries %d; non-oracle pick (best score among %d sampled): %s test %.2f, rank %d\n",
 		r.Queries, r.Distinct, r.Pick.Arch, r.Pick.TestAcc, r.Pick.Rank)
+	if r.Ensemble > 1 {
+		fmt.Fprintf(w, "ensemble of %d models: the held-out metrics above rank by their mean standardised score (tier acc: first model)\n", r.Ensemble)
+	}
+	if v := r.Verified; v != nil {
+		fmt.Fprintf(w, "verified pick (best val acc among %d looked-up best-scored + the training/validation archs): %s test %.2f, rank %d (%.3f%%)\n",
+			r.VerifiedQueries, v.Arch, v.TestAcc, v.Rank, v.Percentile)
+	}
 	fmt.Fprintf(w, "time %.1fs\n", r.Seconds)
 }
 

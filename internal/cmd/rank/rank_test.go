@@ -75,7 +75,8 @@ func TestEveryFlagHasAConfigKey(t *testing.T) {
 	for i := range rt.NumField() {
 		keys[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
 	}
-	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true}
+	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true,
+		"mode": true} // --mode picks the preset the config applies to, as --config picks a file
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if !notConfig[f.Name] && !keys[strings.ReplaceAll(f.Name, "-", "_")] {
 			t.Errorf("flag --%s has no config key", f.Name)
@@ -89,4 +90,29 @@ func asFlagError(err error, target **cli.FlagError) bool {
 		*target = fe
 	}
 	return ok
+}
+
+// --mode plus starts from the improved preset; files and flags still apply
+// over it; an unknown mode is a usage error; NB101 has no --mode.
+func TestModeFlag(t *testing.T) {
+	o, err := run(t, "nasbench201", "--mode", "plus", "--epochs", "3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := o.Config; c.Ensemble < 2 || c.Verify == 0 || c.Train.Select != "val_tau" || c.Epochs != 3 {
+		t.Errorf("--mode plus --epochs 3 resolved %+v", c)
+	}
+	if rc := runConfig(o.Config); rc.Ensemble != o.Config.Ensemble || rc.Verify != o.Config.Verify || rc.Train.Select != "val_tau" {
+		t.Errorf("runConfig dropped the improved-mode fields: %+v", rc)
+	}
+	o, err = run(t, "nasbench201")
+	if err != nil || o.Config.Ensemble != 0 || o.Config.Verify != 0 || o.Config.Train.Select != "" {
+		t.Errorf("default mode: %+v, %v", o, err)
+	}
+	if _, err := run(t, "nasbench201", "--mode", "fast"); err == nil || !strings.Contains(err.Error(), "fast") {
+		t.Errorf("--mode fast: %v, want an error naming the value", err)
+	}
+	if _, err := run(t, "nasbench101", "--mode", "plus"); err == nil {
+		t.Error("nasbench101 accepted --mode")
+	}
 }

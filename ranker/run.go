@@ -97,6 +97,8 @@ type Report struct {
 	// rank by (1: the reference's single model; TierAcc is always the
 	// first model's).
 	Ensemble int `json:"ensemble"`
+	// FirstKendallTau is the first model's τ-b alone when Ensemble > 1.
+	FirstKendallTau float64 `json:"first_model_kendall_tau,omitempty"`
 	// Verified is the verified pick (RunConfig.Verify), nil when off;
 	// VerifiedQueries is its number of accuracy lookups.
 	Verified        *Pick   `json:"verified_pick,omitempty"`
@@ -138,6 +140,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 	}
 	ensemble := max(cfg.Ensemble, 1)
 	var verified *Pick
+	var firstTau float64
 	if ensemble > 1 || cfg.Verify > 0 {
 		all, err := ensembleScores(ctx, cfg, f, sp, tr.Model, h)
 		if err != nil {
@@ -145,6 +148,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 			return nil, nil, err
 		}
 		if ensemble > 1 {
+			firstTau = ev.KendallTau
 			tierAcc := ev.TierAcc
 			if ev, err = EvaluateScores(f, held, ranks, pickScores(all, held)); err != nil {
 				tr.Model.Close()
@@ -175,7 +179,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		HeldOut: ev.N, KendallTau: ev.KendallTau, KendallTauNAR: ev.KendallTauNAR, SpearmanRho: ev.SpearmanRho,
 		PrecisionTop1: ev.PrecisionTop1, TierAcc: ev.TierAcc, BestPredicted: ev.Best,
 		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
-		Ensemble: ensemble, Verified: verified, VerifiedQueries: verifiedQueries,
+		Ensemble: ensemble, FirstKendallTau: firstTau, Verified: verified, VerifiedQueries: verifiedQueries,
 		Seconds: time.Since(start).Seconds(),
 	}
 	return rep, tr, nil

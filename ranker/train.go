@@ -140,10 +140,10 @@ type EpochStats struct {
 	ValAcc    float64 `json:"val_tier_acc"`
 	// ValTau is Kendall τ-b of the score head against the validation
 	// split's validation accuracies.
-	ValTau float64 `json:"val_tau"`
-	LR        float64 `json:"lr"`
-	Best      bool    `json:"best"`
-	Seconds   float64 `json:"seconds"`
+	ValTau  float64 `json:"val_tau"`
+	LR      float64 `json:"lr"`
+	Best    bool    `json:"best"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Trained is the outcome of Train: the model with the best checkpoint's

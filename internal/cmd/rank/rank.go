@@ -323,7 +323,8 @@ func printReport(w io.Writer, r *ranker.Report) {
 	fmt.Fprintf(w, "queries %d; non-oracle pick (best score among %d sampled): %s test %.2f, rank %d\n",
 		r.Queries, r.Distinct, r.Pick.Arch, r.Pick.TestAcc, r.Pick.Rank)
 	if r.Ensemble > 1 {
-		fmt.Fprintf(w, "ensemble of %d models: the held-out metrics above rank by their mean standardised score (tier acc: first model)\n", r.Ensemble)
+		fmt.Fprintf(w, "ensemble of %d models: the held-out metrics above rank by their mean standardised score (tier acc: first model; its τ-b alone %.4f)\n",
+			r.Ensemble, r.FirstKendallTau)
 	}
 	if v := r.Verified; v != nil {
 		fmt.Fprintf(w, "verified pick (best val acc among %d looked-up best-scored + the training/validation archs): %s test %.2f, rank %d (%.3f%%)\n",

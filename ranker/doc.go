@@ -17,7 +17,20 @@
 //     50-iteration search loop (Search), driven by a Scorer so that it runs
 //     without the model;
 //   - the transformer ranker itself on the internal engine (Model), its
-//     training with AdamW and the Noam schedule (Train), and prediction.
+//     training with AdamW and the Noam schedule (Train), and prediction;
+//   - the improved mode (RunConfig.Ensemble, RunConfig.Verify,
+//     TrainConfig.Select): checkpoints chosen by validation τ, an ensemble
+//     ranked by mean standardised score, and a verified non-oracle pick.
+//
+// # The model as the reference runs it
+//
+// NAR:ranker/models.py has one decoder module that it runs once per tier,
+// the tier embedding as a query of batch 1 broadcast against the batch's
+// encoder outputs. Model does the same computation with the tiers as the
+// decoder's batch: the decoder's input path and first self-attention run on
+// the n_tier queries alone (dropout masks shared by the batch, as in the
+// reference), then every tier meets every architecture, the keys and values
+// of each encoder output projected once per layer.
 //
 // # Conventions
 //

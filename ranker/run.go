@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		if ensemble > 1 {
 			firstTau = ev.KendallTau
 			tierAcc := ev.TierAcc
-			if ev, err = EvaluateScores(f, held, ranks, pickScores(all, held)); err != nil {
+			if ev, err = EvaluateScores(f, held, ranks, pick(all, held)); err != nil {
 				tr.Model.Close()
 				return nil, nil, err
 			}
@@ -254,9 +254,6 @@ func standardise(v []float64) {
 		}
 	}
 }
-
-// pickScores returns scores[i] for every i of idx.
-func pickScores(scores []float64, idx []int) []float64 { return pick(scores, idx) }
 
 // VerifiedPick is the improved mode's non-oracle pick: the verify held-out
 // architectures (not in the training or validation split) with the best

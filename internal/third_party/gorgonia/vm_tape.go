@@ -39,6 +39,8 @@ type tapeMachine struct {
 
 	runFlags uint16 //  spare2: trace(copy values and put into nodes)
 	evalMode bool
+
+	free *freePlan // nasx: see FreeIntermediates
 }
 
 // NewTapeMachine creates a VM that compiles a graph into a prog.
@@ -69,6 +71,9 @@ func NewTapeMachine(g *ExprGraph, opts ...VMOpt) *tapeMachine {
 	}
 	m.cpumem = make([]Value, m.p.cpulocs)
 	m.gpumem = make([]Value, m.p.gpulocs)
+	if m.free != nil {
+		m.planFree() // nasx
+	}
 	m.init()
 	for _, n := range m.p.g.AllNodes() {
 		setEngine(n.boundTo, m.Engine)
@@ -131,6 +136,7 @@ func (m *tapeMachine) Reset() {
 	for i := range m.cpumem {
 		m.cpumem[i] = nil
 	}
+	m.resetFree() // nasx
 }
 
 func (m *tapeMachine) Close() error {
@@ -185,6 +191,9 @@ func (m *tapeMachine) Run(frag fragment) (err error) {
 		}
 	}()
 
+	if m.free != nil {
+		return errors.New("Run of a fragment is not supported on a machine built with FreeIntermediates; use RunAll") // nasx
+	}
 	for _, instr := range frag {
 		if err = instr.exec(m); err != nil {
 			return errors.Wrap(err, "Failed to carry exec()")
@@ -268,6 +277,9 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 			}
 			errChan <- err
 			return
+		}
+		if m.free != nil {
+			m.releaseAfterPC(m.pc) // nasx
 		}
 		// only proceed to check NaNs and Infs for execOp
 		if _, ok := instr.(*execOp); !ok {

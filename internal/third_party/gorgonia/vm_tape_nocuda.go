@@ -94,6 +94,7 @@ func (instr *execOp) exec(m *tapeMachine) (err error) {
 	setEngine(v, m.Engine)
 
 	m.cpumem[dest] = v
+	m.noteWrite(m.pc, v) // nasx
 	node := m.p.g.Node(instr.id).(*Node)
 
 	if m.trace() && (len(m.watchNodes) == 0 || m.watchNodes.Contains(node)) {

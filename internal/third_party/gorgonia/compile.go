@@ -520,6 +520,11 @@ func (cg *codegenerator) insertFree(instrID int, node *Node) {
 
 	// check if anything needs to be freed
 	for _, read := range reads {
+		if read.device == CPU {
+			// nasx: a Free is only ever added for non-CPU registers (see the condition below); skip the scan of
+			// the whole locMap, which made compiling quadratic in the graph size.
+			continue
+		}
 		var readNode *Node
 		for n, reg := range cg.locMap {
 			if reg == read {

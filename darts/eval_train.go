@@ -339,8 +339,8 @@ func (e *epochRun) build(state []weights.Tensor) error {
 		e.params = append(e.params, optim.NewRead[float32](en.Name, en.Node, &gv[k]))
 		k++
 	}
-	e.trainVM = G.NewTapeMachine(g)
-	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(readLogits), G.EvalMode())
+	e.trainVM = G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
+	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(readLogits), G.EvalMode(), G.FreeIntermediates(op.Buffers))
 	return nil
 }
 

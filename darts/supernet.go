@@ -690,7 +690,7 @@ func (s *Supernet) buildGrads() error {
 	if s.rec != nil {
 		G.Read(s.rec, &s.recV)
 	}
-	s.machine = G.NewTapeMachine(s.g)
+	s.machine = G.NewTapeMachine(s.g, G.FreeIntermediates(op.Buffers))
 	return nil
 }
 

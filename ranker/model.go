@@ -315,9 +315,9 @@ func (m *Model) build() error {
 	if _, err := G.Grad(loss, learn...); err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
-	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...))
-	m.eval = G.NewTapeMachine(evalG)
-	m.scoreOnly = G.NewTapeMachine(scoreG)
+	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...), G.FreeIntermediates(op.Buffers))
+	m.eval = G.NewTapeMachine(evalG, G.FreeIntermediates(op.Buffers))
+	m.scoreOnly = G.NewTapeMachine(scoreG, G.FreeIntermediates(op.Buffers))
 	m.params = nn.OptimParams[float32](b.Params)
 	return nil
 }

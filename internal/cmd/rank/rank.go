@@ -55,7 +55,10 @@ func NewCmdRank(f *cli.Factory) *cobra.Command {
 ranking quality (Kendall τ-b, the reference's τ, Spearman ρ, precision@1%,
 tier accuracy) on every architecture not used for training, and run its
 50-iteration tier-guided search. The defaults are NAR's committed configs
-(configs/nar_nb201.json, configs/nar_nb101.json).`,
+(configs/nar_nb201.json, configs/nar_nb101.json). On NAS-Bench-201,
+--mode plus is the improved mode (configs/nar_nb201_plus.json): checkpoints
+by validation Kendall τ, an ensemble of three, and a verified pick among the
+200 best-scored architectures by their validation accuracy.`,
 	}
 	cmd.AddCommand(NewCmdBenchmark(f, "nasbench201", nil), NewCmdBenchmark(f, "nasbench101", nil))
 	return cmd

@@ -189,12 +189,12 @@ func rankRun(ctx context.Context, opts *Options) error {
 		ctx = context.Background()
 	}
 	if opts.Getenv("GOGC") == "" {
-		// A training step allocates every activation and gradient afresh
-		// (gorgonia's TapeMachine; ~1.8 GB per step at batch 32, ~7 GB at
-		// the NB201 preset's 128) and keeps them until the next step, so the
-		// default GOGC=100 lets the heap grow to twice that. 25 cut the peak
-		// RSS of BenchmarkNB201/train (batch 32) from 3.7 to 2.4 GB for 4%
-		// more CPU. An explicit GOGC wins.
+		// A training step allocates much of its memory afresh (at the NB201
+		// preset's batch 128: 7.1 GB per step originally, 1.2 GB since the
+		// machines free values after their last use into a buffer pool), and
+		// the default GOGC=100 lets the heap grow to twice the live set. 25
+		// cut the peak RSS of BenchmarkNB201/train (batch 32, before the
+		// pool) from 3.7 to 2.4 GB for 4% more CPU. An explicit GOGC wins.
 		debug.SetGCPercent(25)
 	}
 	t, err := loadTable(opts)

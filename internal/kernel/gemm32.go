@@ -1,0 +1,325 @@
+package kernel
+
+import "sync"
+
+// Register-blocked float32 GEMMs. The products the engine runs are small and skinny: a 1×1 convolution of one
+// sample is Y (K×P) = W (K×C)·X (C×P) with C, K of 8–256 and P = H·W up to 1024, its data gradient is
+// Wᵀ·dY and its filter gradient Σ_samples dY·Xᵀ (dot products of length P). Two micro-kernels cover them:
+//
+//   - gemm4 (op(a)·b): a 4×24 block of c in twelve YMM accumulators; per step of k it loads three vectors of a
+//     row of b and broadcasts four elements of a packed panel of op(a) (7 loads for 12 FMAs, against 2 loads
+//     per FMA for a dot product and 1.25 for the fused row axpys it replaces). Narrower blocks (16 and 8
+//     columns) take the columns left over; the last n mod 8 columns and the rows past the last full panel run
+//     through a zero-padded scratch block.
+//   - dotBlock (a·bᵀ): a 3×4 block of dot products in twelve accumulators (7 vector loads for 12 FMAs),
+//     summed over several pairs of matrices (the samples of a batch) before the one horizontal reduction.
+//
+// Both exist as AVX2/FMA assembly (gemm_amd64.s) and as portable Go (gemm4Go, dotBlockGo) that CPUs without
+// AVX2/FMA run. Each element of c has one writer, and its sum runs in an order that depends only on the
+// shapes, so results do not depend on the number of cores.
+
+const (
+	gemmMR   = 4  // rows of a gemm4 block (one packed panel of op(a))
+	gemmNR   = 24 // columns of a full gemm4 block (three 8-lane vectors)
+	gemmPC   = 16 // panels per parallel work item of gemm32NN (64 rows of c)
+	dotMR    = 3  // rows of a (and c) in a dotBlock
+	dotNR    = 4  // rows of b (columns of c) in a dotBlock
+	parGemm  = 1 << 17
+	dotLanes = 8
+)
+
+// scratch32 pools the float32 scratch buffers of the GEMM drivers (packed panels), so that a training step's
+// thousands of small GEMMs do not allocate.
+var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
+
+func getScratch32(n int) (*[]float32, []float32) {
+	p := scratch32.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	return p, (*p)[:n]
+}
+
+// gemm32 is gemm for float32 with alpha 1 and beta 0 (acc false) or 1 (acc true), not both operands
+// transposed. With par the work is spread over the cores when it is large enough; callers already inside a
+// ParallelFor pass false.
+func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if transB {
+		gemm32NT(m, n, k, a, lda, 0, b, ldb, 0, 1, acc, c, ldc, par)
+		return
+	}
+	gemm32NN(transA, m, n, k, a, lda, b, ldb, acc, c, ldc, par)
+}
+
+// gemm32NN computes c = op(a)·b (+ c with acc), op(a) m×k (a stored k×m with transA), b k×n, c m×n.
+func gemm32NN(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = b[(k-1)*ldb+n-1]
+	if transA {
+		_ = a[(k-1)*lda+m-1]
+	} else {
+		_ = a[(m-1)*lda+k-1]
+	}
+	panels := (m + gemmMR - 1) / gemmMR
+	ps, ap := getScratch32(panels * gemmMR * k)
+	defer scratch32.Put(ps)
+	packPanels(transA, m, k, a, lda, ap)
+	gemm32Packed(m, n, k, ap, b, ldb, acc, c, ldc, par)
+}
+
+// gemm32Packed is gemm32NN on op(a) already packed by packPanels into ap (⌈m/4⌉·4·k elements), so that
+// callers that multiply one matrix with many (a convolution's weights with every sample) pack it once.
+func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = b[(k-1)*ldb+n-1]
+	panels := (m + gemmMR - 1) / gemmMR
+	_ = ap[panels*gemmMR*k-1]
+	// Column blocks: full 24-wide ones, then one of 16 or 8 for the rest, then one for the last n mod 8.
+	full := n / gemmNR
+	rest := n - full*gemmNR
+	blocks := full
+	if rest >= 8 {
+		blocks++
+	}
+	tail := rest % 8
+	if tail > 0 {
+		blocks++
+	}
+	chunks := (panels + gemmPC - 1) / gemmPC
+	work := func(lo, hi int) {
+		var tmp [gemmMR * gemmNR]float32
+		var bt []float32 // the last n mod 8 columns of b, zero-padded to 8
+		var btp *[]float32
+		for it := lo; it < hi; it++ {
+			blk, ch := it/chunks, it%chunks
+			cj, nv, cols := blk*gemmNR, 3, gemmNR // first column of c, vectors and columns of the block
+			bsrc, bld := b[min(cj, len(b)):], ldb
+			switch {
+			case blk < full:
+			case blk == full && rest >= 8:
+				nv = rest / 8
+				cols = 8 * nv
+			default: // the last n mod 8 columns, from the zero-padded copy bt
+				cj, nv, cols = n-tail, 1, tail
+				if bt == nil {
+					btp, bt = getScratch32(k * 8)
+					for l := 0; l < k; l++ {
+						row := bt[l*8 : l*8+8]
+						clear(row[tail:])
+						copy(row, b[l*ldb+cj:l*ldb+n])
+					}
+				}
+				bsrc, bld = bt, 8
+			}
+			for p := ch * gemmPC; p < min(panels, (ch+1)*gemmPC); p++ {
+				i0 := p * gemmMR
+				rows := min(gemmMR, m-i0)
+				pa := ap[p*gemmMR*k : (p+1)*gemmMR*k]
+				if rows == gemmMR && cols == 8*nv {
+					gemm4(c[i0*ldc+cj:], ldc, pa, bsrc, bld, k, nv, acc)
+					continue
+				}
+				if acc {
+					for r := 0; r < rows; r++ {
+						copy(tmp[r*gemmNR:r*gemmNR+cols], c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols])
+					}
+				}
+				gemm4(tmp[:], gemmNR, pa, bsrc, bld, k, nv, acc)
+				for r := 0; r < rows; r++ {
+					copy(c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols], tmp[r*gemmNR:r*gemmNR+cols])
+				}
+			}
+		}
+		if btp != nil {
+			scratch32.Put(btp)
+		}
+	}
+	if par && m*n*k >= parGemm {
+		ParallelFor(blocks*chunks, work)
+	} else {
+		work(0, blocks*chunks)
+	}
+}
+
+// packPanels writes op(a) (m×k) as ⌈m/4⌉ panels of k×4: panel p holds rows 4p … 4p+3 with the four elements
+// of each l side by side (ap[p·4k + 4l + r] = op(a)[4p+r, l]), rows past m zero.
+func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
+	panels := (m + gemmMR - 1) / gemmMR
+	for p := 0; p < panels; p++ {
+		dst := ap[p*gemmMR*k : (p+1)*gemmMR*k]
+		rows := min(gemmMR, m-p*gemmMR)
+		if rows < gemmMR {
+			clear(dst)
+		}
+		for r := 0; r < rows; r++ {
+			i := p*gemmMR + r
+			if transA {
+				for l := 0; l < k; l++ {
+					dst[l*gemmMR+r] = a[l*lda+i]
+				}
+				continue
+			}
+			for l, v := range a[i*lda : i*lda+k] {
+				dst[l*gemmMR+r] = v
+			}
+		}
+	}
+}
+
+// gemm4 computes the 4×(8·nv) block c[r·ldc + j] = (acc ? c : 0) + Σ_l pa[4l+r]·b[l·ldb + j], r < 4,
+// j < 8·nv, nv ∈ {1, 2, 3}, k > 0 (gemm4AVX2 or gemm4Go).
+func gemm4(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool) {
+	w := 8 * nv
+	_ = c[3*ldc+w-1]
+	_ = b[(k-1)*ldb+w-1]
+	_ = pa[4*k-1]
+	if useAVX2 {
+		flag := 0
+		if acc {
+			flag = 1
+		}
+		gemm4AVX2(&c[0], ldc, &pa[0], &b[0], ldb, k, nv, flag)
+		return
+	}
+	gemm4Go(c, ldc, pa, b, ldb, k, nv, acc)
+}
+
+// gemm4Go is the portable gemm4: every element sums l = 0, 1, … in order, as the assembly does.
+func gemm4Go(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool) {
+	w := 8 * nv
+	for r := 0; r < gemmMR; r++ {
+		cr := c[r*ldc : r*ldc+w]
+		if !acc {
+			clear(cr)
+		}
+		for l := 0; l < k; l++ {
+			av := pa[l*gemmMR+r]
+			for j, bv := range b[l*ldb : l*ldb+w] {
+				cr[j] += av * bv
+			}
+		}
+	}
+}
+
+// gemm32NT computes c = Σ_{s<ns} a_s·b_sᵀ (+ c with acc), where a_s = a[s·sa:] is m×k (row stride lda) and
+// b_s = b[s·sb:] is n×k (row stride ldb): with ns > 1, the filter gradient of a 1×1 convolution summed over
+// samples. Each element of c is one dotBlock lane sum (k rounded down to a multiple of 8, all samples) plus,
+// for k mod 8, scalar products added in order of (sample, l).
+func gemm32NT(m, n, k int, a []float32, lda, sa int, b []float32, ldb, sb int, ns int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 || ns == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = a[(ns-1)*sa+(m-1)*lda+k-1]
+	_ = b[(ns-1)*sb+(n-1)*ldb+k-1]
+	rb, cb := (m+dotMR-1)/dotMR, (n+dotNR-1)/dotNR
+	k8 := k &^ (dotLanes - 1)
+	work := func(lo, hi int) {
+		var aoffs [dotMR]int
+		var boffs [dotNR]int
+		var out [dotMR * dotNR]float32
+		for it := lo; it < hi; it++ {
+			i0, j0 := (it/cb)*dotMR, (it%cb)*dotNR
+			rows, cols := min(dotMR, m-i0), min(dotNR, n-j0)
+			// Rows past m or n repeat the block's last row: their sums are computed and dropped.
+			for r := range aoffs {
+				aoffs[r] = (i0 + min(r, rows-1)) * lda
+			}
+			for s := range boffs {
+				boffs[s] = (j0 + min(s, cols-1)) * ldb
+			}
+			if k8 > 0 {
+				dotBlock(a, &aoffs, b, &boffs, k8, ns, sa, sb, &out)
+			} else {
+				out = [dotMR * dotNR]float32{}
+			}
+			for r := 0; r < rows; r++ {
+				crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
+				for s := range crow {
+					v := out[r*dotNR+s]
+					if k8 < k {
+						for smp := 0; smp < ns; smp++ {
+							ar := a[smp*sa+aoffs[r] : smp*sa+aoffs[r]+k]
+							br := b[smp*sb+boffs[s] : smp*sb+boffs[s]+k]
+							for l := k8; l < k; l++ {
+								v += ar[l] * br[l]
+							}
+						}
+					}
+					if acc {
+						crow[s] += v
+					} else {
+						crow[s] = v
+					}
+				}
+			}
+		}
+	}
+	if par && m*n*k*ns >= parGemm {
+		ParallelFor(rb*cb, work)
+	} else {
+		work(0, rb*cb)
+	}
+}
+
+// dotBlock computes out[4r+s] = Σ_{i<ns} Σ_{l<k} a[i·sa + aoffs[r] + l]·b[i·sb + boffs[s] + l], k > 0 a
+// multiple of 8 (dotBlockAVX2 or dotBlockGo). The caller has checked that every read is inside a and b.
+func dotBlock(a []float32, aoffs *[dotMR]int, b []float32, boffs *[dotNR]int, k, ns, sa, sb int, out *[dotMR * dotNR]float32) {
+	if useAVX2 {
+		dotBlockAVX2(&a[0], &aoffs[0], &b[0], &boffs[0], k, ns, sa, sb, &out[0])
+		return
+	}
+	dotBlockGo(a, aoffs, b, boffs, k, ns, sa, sb, out)
+}
+
+// dotBlockGo is the portable dotBlock, with the assembly's summation order: lane q (l ≡ q mod 8) sums its
+// products in order of (sample, l), and the eight lanes are added pairwise as the assembly's reduction does.
+func dotBlockGo(a []float32, aoffs *[dotMR]int, b []float32, boffs *[dotNR]int, k, ns, sa, sb int, out *[dotMR * dotNR]float32) {
+	for r := 0; r < dotMR; r++ {
+		for s := 0; s < dotNR; s++ {
+			var lane [dotLanes]float32
+			for i := 0; i < ns; i++ {
+				ar := a[i*sa+aoffs[r] : i*sa+aoffs[r]+k]
+				br := b[i*sb+boffs[s] : i*sb+boffs[s]+k]
+				for l := 0; l < k; l += dotLanes {
+					for q := range lane {
+						lane[q] += ar[l+q] * br[l+q]
+					}
+				}
+			}
+			// VEXTRACTF128 + VADDPS: lanes q and q+4; then two VHADDPS: (0+1)+(2+3).
+			h0, h1, h2, h3 := lane[0]+lane[4], lane[1]+lane[5], lane[2]+lane[6], lane[3]+lane[7]
+			out[r*dotNR+s] = (h0 + h1) + (h2 + h3)
+		}
+	}
+}

@@ -25,7 +25,9 @@ func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels")
 
 func scaleAVX2(dst, x *float32, n int, s float32) { panic("kernel: no AVX2 kernels") }
 
-func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int) { panic("kernel: no AVX2 kernels") }
+func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int) {
+	panic("kernel: no AVX2 kernels")
+}
 
 func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32) {
 	panic("kernel: no AVX2 kernels")

@@ -57,3 +57,9 @@ func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int)
 
 //go:noescape
 func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32)
+
+//go:noescape
+func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int)
+
+//go:noescape
+func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int)

@@ -18,4 +18,5 @@ func TestPortableFallbacks(t *testing.T) {
 	t.Run("Gemm32Wide", TestGemm32Wide)
 	t.Run("Gemm32AgainstNaive", TestGemm32AgainstNaive)
 	t.Run("Gemm32Large", TestGemm32Large)
+	t.Run("RandomGeometries32", TestRandomGeometries32)
 }

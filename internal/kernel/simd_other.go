@@ -32,3 +32,9 @@ func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int) {
 func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int) { panic("kernel: no AVX2 kernels") }

@@ -58,31 +58,17 @@ func (g wideGeom) phaseRuns(r int, fn func(c0, start int)) {
 // padPlane copies plane x (h×w), or max(x, 0) with relu, into its place in xp; the padding and slack of xp
 // are left as they are (the caller fills them once with the pad value).
 func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
-	if g.sh == 1 && g.sw == 1 {
-		// One phase: padded row r+ph starts at (r+ph)·wp; no index arithmetic per row.
-		i := g.ph*g.wp + g.pw
-		for r := 0; r < g.h; r, i = r+1, i+g.wp {
-			src, dst := x[r*g.w:(r+1)*g.w], xp[i:i+g.w]
-			if relu {
-				reluInto(dst, src)
-			} else {
-				copy(dst, src)
-			}
+	if g.sw == 1 {
+		// Row r goes to padded row r+ph (of its row phase): one strided copy per row phase.
+		for a := 0; a < g.sh && a < g.h; a++ {
+			rows := (g.h - a + g.sh - 1) / g.sh
+			i := g.at(a+g.ph, g.pw)
+			vecFor[T]().copy2D(xp[i:], g.wp, x[a*g.w:], g.sh*g.w, rows, g.w, relu)
 		}
 		return
 	}
 	for r := 0; r < g.h; r++ {
 		src := x[r*g.w : (r+1)*g.w]
-		if g.sw == 1 {
-			i := g.at(r+g.ph, g.pw)
-			dst := xp[i : i+g.w]
-			if !relu {
-				copy(dst, src)
-				continue
-			}
-			reluInto(dst, src)
-			continue
-		}
 		g.phaseRuns(r, func(c0, k int) {
 			for c := c0; c < g.w; c += g.sw {
 				v := src[c]
@@ -98,20 +84,16 @@ func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
 
 // unpadPlane copies the interior of the padded gradient dxp into dx (h×w).
 func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
-	if g.sh == 1 && g.sw == 1 {
-		i := g.ph*g.wp + g.pw
-		for r := 0; r < g.h; r, i = r+1, i+g.wp {
-			copy(dx[r*g.w:(r+1)*g.w], dxp[i:i+g.w])
+	if g.sw == 1 {
+		for a := 0; a < g.sh && a < g.h; a++ {
+			rows := (g.h - a + g.sh - 1) / g.sh
+			i := g.at(a+g.ph, g.pw)
+			vecFor[T]().copy2D(dx[a*g.w:], g.sh*g.w, dxp[i:], g.wp, rows, g.w, false)
 		}
 		return
 	}
 	for r := 0; r < g.h; r++ {
 		dst := dx[r*g.w : (r+1)*g.w]
-		if g.sw == 1 {
-			i := g.at(r+g.ph, g.pw)
-			copy(dst, dxp[i:i+g.w])
-			continue
-		}
 		g.phaseRuns(r, func(c0, k int) {
 			for c := c0; c < g.w; c += g.sw {
 				dst[c] = dxp[k]
@@ -163,15 +145,11 @@ func reluMaskInPlace[T Float](dx, x []T) {
 
 // cropPlane copies the real columns of wide output yw into y (oh×ow).
 func cropPlane[T Float](g wideGeom, yw, y []T) {
-	for o := 0; o < g.oh; o++ {
-		copy(y[o*g.ow:(o+1)*g.ow], yw[o*g.wp:o*g.wp+g.ow])
-	}
+	vecFor[T]().copy2D(y, g.ow, yw, g.wp, g.oh, g.ow, false)
 }
 
 // widenPlane copies dy (oh×ow) into the first ow columns of each wide row of dyw; the other columns are left
 // as they are (zero, when dyw was cleared once).
 func widenPlane[T Float](g wideGeom, dy, dyw []T) {
-	for o := 0; o < g.oh; o++ {
-		copy(dyw[o*g.wp:o*g.wp+g.ow], dy[o*g.ow:(o+1)*g.ow])
-	}
+	vecFor[T]().copy2D(dyw, g.wp, dy, g.ow, g.oh, g.ow, false)
 }

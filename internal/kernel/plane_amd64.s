@@ -1,0 +1,147 @@
+#include "textflag.h"
+
+// Strided 2-D versions of the plane kernels: one call walks all rows of a plane, so that planes of 8–32
+// columns (DARTS cells) do not pay a call, or a memmove, per row. See plane.go.
+
+// func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int)
+// For r < rows and i < n: y[r·ys+i] = (acc ≠ 0 ? y[r·ys+i] : 0) + Σ_t a[t]·x[r·xs+offs[t]+i], the taps added
+// in order t = 0, 1, … with one FMA each (axpyTapsAVX2 on every row). n > 0 is a multiple of 8; taps,
+// rows > 0.
+TEXT ·taps2DAVX2(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ offs+24(FP), R8
+	MOVQ taps+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ acc+48(FP), R13
+
+row:
+	XORQ AX, AX
+
+loop32:
+	MOVQ CX, BX
+	SUBQ AX, BX
+	CMPQ BX, $32
+	JLT  loop8
+	TESTQ R13, R13
+	JNZ  load32
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP  start32
+
+load32:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VMOVUPS 64(DI)(AX*4), Y2
+	VMOVUPS 96(DI)(AX*4), Y3
+
+start32:
+	XORQ R10, R10
+
+tap32:
+	MOVQ (R8)(R10*8), R11
+	ADDQ AX, R11
+	LEAQ (DX)(R11*4), R12
+	VBROADCASTSS (SI)(R10*4), Y4
+	VFMADD231PS (R12), Y4, Y0
+	VFMADD231PS 32(R12), Y4, Y1
+	VFMADD231PS 64(R12), Y4, Y2
+	VFMADD231PS 96(R12), Y4, Y3
+	INCQ R10
+	CMPQ R10, R9
+	JLT  tap32
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ $32, AX
+	JMP  loop32
+
+loop8:
+	CMPQ AX, CX
+	JGE  nextrow
+	TESTQ R13, R13
+	JNZ  load8
+	VXORPS Y0, Y0, Y0
+	JMP  start8
+
+load8:
+	VMOVUPS (DI)(AX*4), Y0
+
+start8:
+	XORQ R10, R10
+
+tap8:
+	MOVQ (R8)(R10*8), R11
+	ADDQ AX, R11
+	VBROADCASTSS (SI)(R10*4), Y4
+	VFMADD231PS (DX)(R11*4), Y4, Y0
+	INCQ R10
+	CMPQ R10, R9
+	JLT  tap8
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  loop8
+
+nextrow:
+	MOVQ ys+64(FP), BX
+	LEAQ (DI)(BX*4), DI
+	MOVQ xs+72(FP), BX
+	LEAQ (DX)(BX*4), DX
+	DECQ rows+56(FP)
+	JNZ  row
+	VZEROUPPER
+	RET
+
+// func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int)
+// dst[r·ds+i] = src[r·ss+i] for r < rows, i < n, or with relu ≠ 0 that value with the sign bit clear, else +0
+// (relu32's bit trick). n > 0 is a multiple of 8; rows > 0.
+TEXT ·copy2DAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ ss+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), DX
+	MOVQ n+40(FP), CX
+	MOVQ relu+48(FP), R13
+	TESTQ R13, R13
+	JNZ  rrow
+
+crow:
+	XORQ AX, AX
+
+cloop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  cloop
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ  crow
+	VZEROUPPER
+	RET
+
+rrow:
+	XORQ AX, AX
+
+rloop2:
+	VMOVUPS (SI)(AX*4), Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y2
+	VMOVUPS Y2, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  rloop2
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ DX
+	JNZ  rrow
+	VZEROUPPER
+	RET

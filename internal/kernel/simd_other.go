@@ -37,4 +37,6 @@ func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int) {
 	panic("kernel: no AVX2 kernels")
 }
 
-func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int) { panic("kernel: no AVX2 kernels") }
+func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int) {
+	panic("kernel: no AVX2 kernels")
+}

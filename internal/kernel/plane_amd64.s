@@ -145,3 +145,64 @@ rloop2:
 	JNZ  rrow
 	VZEROUPPER
 	RET
+
+// func maxIntoAVX2(y, x *float32, n int)
+// y[i] = max(y[i], x[i]) with Go's max rules (NaN if either is NaN; max(−0, +0) = +0); n > 0 is a multiple
+// of 8. VMAXPS alone returns its second operand for a NaN first operand and for equal operands, so equal
+// lanes take y AND x (+0 from ±0) and lanes where y is NaN take y.
+TEXT ·maxIntoAVX2(SB), NOSPLIT, $0-24
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	XORQ AX, AX
+
+mloop:
+	VMOVUPS   (DI)(AX*4), Y0
+	VMOVUPS   (SI)(AX*4), Y1
+	VMAXPS    Y1, Y0, Y2
+	VCMPPS    $0, Y1, Y0, Y3
+	VANDPS    Y1, Y0, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VCMPPS    $3, Y0, Y0, Y3
+	VBLENDVPS Y3, Y0, Y2, Y2
+	VMOVUPS   Y2, (DI)(AX*4)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JLT       mloop
+	VZEROUPPER
+	RET
+
+// func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int)
+// arg[i] = offs[t] for the first t (in order t = 0, 1, …) with x[offs[t]+i] == y[i], else −1, for i < n; n > 0
+// is a multiple of 8, taps > 0. The taps are scanned backwards and every match overwrites (blend), so the
+// first match wins without a data-dependent branch.
+TEXT ·markTapsAVX2(SB), NOSPLIT, $0-48
+	MOVQ arg+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ offs+24(FP), R8
+	MOVQ taps+32(FP), R9
+	MOVQ n+40(FP), CX
+	VPCMPEQD Y6, Y6, Y6 // −1 in every lane
+	XORQ AX, AX
+
+kloop:
+	VMOVUPS (SI)(AX*4), Y0
+	VMOVDQU Y6, Y2
+	MOVQ    R9, R10
+
+ktap:
+	DECQ         R10
+	MOVLQSX      (R8)(R10*4), R11
+	LEAQ         (R11)(AX*1), R12
+	VCMPPS       $0, (DX)(R12*4), Y0, Y1
+	VPBROADCASTD (R8)(R10*4), Y3
+	VBLENDVPS    Y1, Y3, Y2, Y2
+	TESTQ        R10, R10
+	JNZ          ktap
+	VMOVDQU Y2, (DI)(AX*4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLT     kloop
+	VZEROUPPER
+	RET

@@ -63,3 +63,9 @@ func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int)
 
 //go:noescape
 func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int)
+
+//go:noescape
+func maxIntoAVX2(y, x *float32, n int)
+
+//go:noescape
+func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int)

@@ -19,4 +19,5 @@ func TestPortableFallbacks(t *testing.T) {
 	t.Run("Gemm32AgainstNaive", TestGemm32AgainstNaive)
 	t.Run("Gemm32Large", TestGemm32Large)
 	t.Run("RandomGeometries32", TestRandomGeometries32)
+	t.Run("MaxIntoAndMarkTaps32", TestMaxIntoAndMarkTaps32)
 }

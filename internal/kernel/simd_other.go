@@ -40,3 +40,9 @@ func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int) {
 func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func maxIntoAVX2(y, x *float32, n int) { panic("kernel: no AVX2 kernels") }
+
+func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int) {
+	panic("kernel: no AVX2 kernels")
+}

@@ -206,3 +206,90 @@ ktap:
 	JLT     kloop
 	VZEROUPPER
 	RET
+
+// func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int)
+// For r < rows and i < n: even[r·ds+i] = src[r·ss+2i], odd[r·ds+i] = src[r·ss+2i+1] (the two column phases of
+// a stride-2 layout), each with relu32's bit trick when relu ≠ 0. n > 0 is a multiple of 8; rows > 0.
+TEXT ·split2AVX2(SB), NOSPLIT, $0-64
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), R10
+	MOVQ ds+16(FP), R8
+	SHLQ $2, R8
+	MOVQ src+24(FP), SI
+	MOVQ ss+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), DX
+	MOVQ n+48(FP), CX
+	MOVQ relu+56(FP), R13
+
+srow:
+	XORQ AX, AX
+	XORQ BX, BX
+
+sloop:
+	VMOVUPS (SI)(BX*4), Y0
+	VMOVUPS 32(SI)(BX*4), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	TESTQ   R13, R13
+	JZ      sstore
+	VPSRAD  $31, Y2, Y4
+	VPANDN  Y2, Y4, Y2
+	VPSRAD  $31, Y3, Y4
+	VPANDN  Y3, Y4, Y3
+
+sstore:
+	VMOVUPS Y2, (DI)(AX*4)
+	VMOVUPS Y3, (R10)(AX*4)
+	ADDQ    $8, AX
+	ADDQ    $16, BX
+	CMPQ    AX, CX
+	JLT     sloop
+	ADDQ    R8, DI
+	ADDQ    R8, R10
+	ADDQ    R9, SI
+	DECQ    DX
+	JNZ     srow
+	VZEROUPPER
+	RET
+
+// func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int)
+// For r < rows and i < n: dst[r·ds+2i] = even[r·ss+i], dst[r·ds+2i+1] = odd[r·ss+i] (split2AVX2 undone). n > 0
+// is a multiple of 8; rows > 0.
+TEXT ·join2AVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ ds+8(FP), R8
+	SHLQ $2, R8
+	MOVQ even+16(FP), SI
+	MOVQ odd+24(FP), R10
+	MOVQ ss+32(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+40(FP), DX
+	MOVQ n+48(FP), CX
+
+jrow:
+	XORQ AX, AX
+	XORQ BX, BX
+
+jloop:
+	VMOVUPS    (SI)(AX*4), Y0
+	VMOVUPS    (R10)(AX*4), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS    Y4, (DI)(BX*4)
+	VMOVUPS    Y5, 32(DI)(BX*4)
+	ADDQ       $8, AX
+	ADDQ       $16, BX
+	CMPQ       AX, CX
+	JLT        jloop
+	ADDQ       R8, DI
+	ADDQ       R9, SI
+	ADDQ       R9, R10
+	DECQ       DX
+	JNZ        jrow
+	VZEROUPPER
+	RET

@@ -69,3 +69,9 @@ func maxIntoAVX2(y, x *float32, n int)
 
 //go:noescape
 func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int)
+
+//go:noescape
+func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int)
+
+//go:noescape
+func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int)

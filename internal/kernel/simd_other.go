@@ -46,3 +46,11 @@ func maxIntoAVX2(y, x *float32, n int) { panic("kernel: no AVX2 kernels") }
 func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int) {
+	panic("kernel: no AVX2 kernels")
+}

@@ -75,3 +75,6 @@ func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int)
 
 //go:noescape
 func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int)
+
+//go:noescape
+func dotF64AVX2(x, y *float32, n int) float64

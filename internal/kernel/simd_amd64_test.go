@@ -20,4 +20,5 @@ func TestPortableFallbacks(t *testing.T) {
 	t.Run("Gemm32Large", TestGemm32Large)
 	t.Run("RandomGeometries32", TestRandomGeometries32)
 	t.Run("MaxIntoAndMarkTaps32", TestMaxIntoAndMarkTaps32)
+	t.Run("DotF64", TestDotF64)
 }

@@ -54,3 +54,5 @@ func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int)
 func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func dotF64AVX2(x, y *float32, n int) float64 { panic("kernel: no AVX2 kernels") }

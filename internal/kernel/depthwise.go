@@ -75,24 +75,25 @@ func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 	})
 }
 
-// depthwiseBackwardFilterWide is Conv2dBackwardFilter for depthwise geometries: one SIMD dot per tap and
-// sample, parallel over channels, samples summed in order.
+// depthwiseBackwardFilterWide is Conv2dBackwardFilter for depthwise geometries: per sample, one fused SIMD pass
+// over the plane computes every tap's dot (dotTaps2D), parallel over channels, samples summed in order.
 func depthwiseBackwardFilterWide[T Float](g ConvGeom, x, dy, dw []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
 	hw, l, kk := g.H*g.W, wg.oh*wg.ow, g.KH*g.KW
 	ParallelFor(g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
-		dyw := make([]T, wg.l)
+		part := make([]T, kk)
 		for c := lo; c < hi; c++ {
 			dwc := dw[c*kk : (c+1)*kk]
 			clear(dwc)
 			for n := 0; n < g.N; n++ {
 				p := n*g.C + c
 				padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
-				widenPlane(wg, dy[p*l:(p+1)*l], dyw)
-				for t, off := range wg.offs {
-					dwc[t] += vo.dot(wg.l, dyw, 1, xp[off:off+wg.l], 1)
+				// Output row o reads wide row o of the padded input: the real dy columns only, no widen copy.
+				vo.dotTaps2D(part, dy[p*l:(p+1)*l], wg.ow, xp, wg.wp, wg.offs, wg.oh, wg.ow)
+				for t, v := range part {
+					dwc[t] += v
 				}
 			}
 		}

@@ -281,3 +281,108 @@ reduce:
 	HSUM(Y11, X11, 44(DX))
 	VZEROUPPER
 	RET
+
+// func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32)
+// out[t] = Σ_{r<rows} Σ_{i<n} y[r·ys+i]·x[r·xs+offs[t]+i] for t < taps, 0 < taps ≤ 12 (one accumulator each;
+// out has room for 12): the filter gradient of all taps of a depthwise window in one pass over the output
+// gradient, which is loaded once per 8 columns. n > 0 is a multiple of 8; rows > 0.
+TEXT ·dotTaps2DAVX2(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), SI
+	MOVQ x+8(FP), DX
+	MOVQ offs+16(FP), R8
+	MOVQ taps+24(FP), R9
+	MOVQ n+32(FP), CX
+	MOVQ rows+40(FP), R10
+	MOVQ ys+48(FP), R13
+	SHLQ $2, R13
+	MOVQ xs+56(FP), DI
+	SHLQ $2, DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+dtrow:
+	XORQ AX, AX
+
+dtloop:
+	VMOVUPS (SI)(AX*4), Y12
+	LEAQ    (DX)(AX*4), R12
+	MOVQ        0(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y0
+	CMPQ        R9, $1
+	JEQ         dtnext
+	MOVQ        8(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y1
+	CMPQ        R9, $2
+	JEQ         dtnext
+	MOVQ        16(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y2
+	CMPQ        R9, $3
+	JEQ         dtnext
+	MOVQ        24(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y3
+	CMPQ        R9, $4
+	JEQ         dtnext
+	MOVQ        32(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y4
+	CMPQ        R9, $5
+	JEQ         dtnext
+	MOVQ        40(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y5
+	CMPQ        R9, $6
+	JEQ         dtnext
+	MOVQ        48(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y6
+	CMPQ        R9, $7
+	JEQ         dtnext
+	MOVQ        56(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y7
+	CMPQ        R9, $8
+	JEQ         dtnext
+	MOVQ        64(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y8
+	CMPQ        R9, $9
+	JEQ         dtnext
+	MOVQ        72(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y9
+	CMPQ        R9, $10
+	JEQ         dtnext
+	MOVQ        80(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y10
+	CMPQ        R9, $11
+	JEQ         dtnext
+	MOVQ        88(R8), R11
+	VFMADD231PS (R12)(R11*4), Y12, Y11
+
+dtnext:
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLT  dtloop
+	ADDQ R13, SI
+	ADDQ DI, DX
+	DECQ R10
+	JNZ  dtrow
+	MOVQ out+64(FP), DX
+	HSUM(Y0, X0, 0(DX))
+	HSUM(Y1, X1, 4(DX))
+	HSUM(Y2, X2, 8(DX))
+	HSUM(Y3, X3, 12(DX))
+	HSUM(Y4, X4, 16(DX))
+	HSUM(Y5, X5, 20(DX))
+	HSUM(Y6, X6, 24(DX))
+	HSUM(Y7, X7, 28(DX))
+	HSUM(Y8, X8, 32(DX))
+	HSUM(Y9, X9, 36(DX))
+	HSUM(Y10, X10, 40(DX))
+	HSUM(Y11, X11, 44(DX))
+	VZEROUPPER
+	RET

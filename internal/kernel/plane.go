@@ -1,6 +1,10 @@
 package kernel
 
-import "math"
+import (
+	"math"
+
+	"gonum.org/v1/gonum/blas/gonum"
+)
 
 // taps2D32 computes, for r < rows and i < n, y[r·ys+i] = (acc ? y[r·ys+i] : 0) + Σ_t a[t]·x[r·xs+offs[t]+i]:
 // axpyTaps32 on each row of a strided plane, in one call. It lets a windowed kernel read a padded (wide) plane
@@ -118,5 +122,59 @@ func copy2D64(dst []float64, ds int, src []float64, ss int, rows, n int, relu bo
 		} else {
 			copy(d, s)
 		}
+	}
+}
+
+// dotTaps2D32 writes out[t] = Σ_{r<rows} Σ_{i<n} y[r·ys+i]·x[r·xs+offs[t]+i] for every tap t (len(out) ≥
+// len(offs)): the weight gradient of all taps of a window over one plane, reading the output gradient y once
+// per group of up to 12 taps (dotTaps2DAVX2) instead of once per tap, and only its real columns. The last
+// n mod 8 columns are added per element. It panics when a read would leave x or y.
+func dotTaps2D32(out []float32, y []float32, ys int, x []float32, xs int, offs []int, rows, n int) {
+	out = out[:len(offs)]
+	clear(out)
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if (rows-1)*ys+n > len(y) {
+		panic("kernel: dotTaps2D32 reads outside y")
+	}
+	for _, off := range offs {
+		if off < 0 || (rows-1)*xs+off+n > len(x) {
+			panic("kernel: dotTaps2D32 tap reads outside x")
+		}
+	}
+	m := 0
+	if useAVX2 && n >= 8 {
+		m = n &^ 7
+		var acc [12]float32
+		for t0 := 0; t0 < len(offs); t0 += len(acc) {
+			cnt := min(len(acc), len(offs)-t0)
+			dotTaps2DAVX2(&y[0], &x[0], &offs[t0], cnt, m, rows, ys, xs, &acc[0])
+			copy(out[t0:t0+cnt], acc[:cnt])
+		}
+	}
+	if m == n {
+		return
+	}
+	for t, off := range offs {
+		s := out[t]
+		for r := 0; r < rows; r++ {
+			yr, xr := y[r*ys+m:r*ys+n], x[r*xs+off+m:r*xs+off+n]
+			for i, v := range yr {
+				s += v * xr[i]
+			}
+		}
+		out[t] = s
+	}
+}
+
+// dotTaps2D64 is the float64 dotTaps2D32 (gonum's dots, row by row).
+func dotTaps2D64(out []float64, y []float64, ys int, x []float64, xs int, offs []int, rows, n int) {
+	for t, off := range offs {
+		var s float64
+		for r := 0; r < rows; r++ {
+			s += gonum.Implementation{}.Ddot(n, y[r*ys:r*ys+n], 1, x[r*xs+off:r*xs+off+n], 1)
+		}
+		out[t] = s
 	}
 }

@@ -78,3 +78,6 @@ func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int)
 
 //go:noescape
 func dotF64AVX2(x, y *float32, n int) float64
+
+//go:noescape
+func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32)

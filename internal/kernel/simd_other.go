@@ -56,3 +56,7 @@ func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int) {
 }
 
 func dotF64AVX2(x, y *float32, n int) float64 { panic("kernel: no AVX2 kernels") }
+
+func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32) {
+	panic("kernel: no AVX2 kernels")
+}

@@ -22,6 +22,7 @@ const (
 	gemmMR   = 4  // rows of a gemm4 block (one packed panel of op(a))
 	gemmNR   = 24 // columns of a full gemm4 block (three 8-lane vectors)
 	gemmPC   = 16 // panels per parallel work item of gemm32NN (64 rows of c)
+	gemmCG   = 8  // full column blocks per parallel work item of gemm32NN (192 columns)
 	dotMR    = 3  // rows of a (and c) in a dotBlock
 	dotNR    = 4  // rows of b (columns of c) in a dotBlock
 	parGemm  = 1 << 17
@@ -96,59 +97,71 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 	_ = b[(k-1)*ldb+n-1]
 	panels := (m + gemmMR - 1) / gemmMR
 	_ = ap[panels*gemmMR*k-1]
-	// Column blocks: full 24-wide ones, then one of 16 or 8 for the rest, then one for the last n mod 8.
+	// Columns: full 24-wide blocks, in groups that one gemm4 call runs for a panel (all of them when serial;
+	// gemmCG per work item when parallel); the last group also takes the rest: one block of 16 or 8, then the
+	// last n mod 8 columns through a zero-padded copy.
 	full := n / gemmNR
 	rest := n - full*gemmNR
-	blocks := full
-	if rest >= 8 {
-		blocks++
+	nvRest, tail := rest/8, rest%8
+	cg := max(full, 1)
+	if par && m*n*k >= parGemm {
+		cg = gemmCG
+	} else {
+		par = false
 	}
-	tail := rest % 8
-	if tail > 0 {
-		blocks++
-	}
+	groups := max(1, (full+cg-1)/cg)
 	chunks := (panels + gemmPC - 1) / gemmPC
 	work := func(lo, hi int) {
 		var tmp [gemmMR * gemmNR]float32
 		var bt []float32 // the last n mod 8 columns of b, zero-padded to 8
 		var btp *[]float32
 		for it := lo; it < hi; it++ {
-			blk, ch := it/chunks, it%chunks
-			cj, nv, cols := blk*gemmNR, 3, gemmNR // first column of c, vectors and columns of the block
-			bsrc, bld := b[min(cj, len(b)):], ldb
-			switch {
-			case blk < full:
-			case blk == full && rest >= 8:
-				nv = rest / 8
-				cols = 8 * nv
-			default: // the last n mod 8 columns, from the zero-padded copy bt
-				cj, nv, cols = n-tail, 1, tail
-				if bt == nil {
-					btp, bt = getScratch32(k * 8)
-					for l := 0; l < k; l++ {
-						row := bt[l*8 : l*8+8]
-						clear(row[tail:])
-						copy(row, b[l*ldb+cj:l*ldb+n])
-					}
+			grp, ch := it/chunks, it%chunks
+			b0, b1 := grp*cg, min(full, (grp+1)*cg)
+			last := grp == groups-1
+			if last && tail > 0 && bt == nil {
+				btp, bt = getScratch32(k * 8)
+				for l := 0; l < k; l++ {
+					row := bt[l*8 : l*8+8]
+					clear(row[tail:])
+					copy(row, b[l*ldb+n-tail:l*ldb+n])
 				}
-				bsrc, bld = bt, 8
 			}
 			for p := ch * gemmPC; p < min(panels, (ch+1)*gemmPC); p++ {
 				i0 := p * gemmMR
 				rows := min(gemmMR, m-i0)
 				pa := ap[p*gemmMR*k : (p+1)*gemmMR*k]
-				if rows == gemmMR && cols == 8*nv {
-					gemm4(c[i0*ldc+cj:], ldc, pa, bsrc, bld, k, nv, acc)
-					continue
-				}
-				if acc {
+				// block runs one block of cols ≤ 8·nv columns at column cj of c, reading bsrc (row stride bld);
+				// a block past the last row or column goes through tmp.
+				block := func(cj, nv, cols int, bsrc []float32, bld int) {
+					if rows == gemmMR && cols == 8*nv {
+						gemm4(c[i0*ldc+cj:], ldc, pa, bsrc, bld, k, nv, acc, 1)
+						return
+					}
+					if acc {
+						for r := 0; r < rows; r++ {
+							copy(tmp[r*gemmNR:r*gemmNR+cols], c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols])
+						}
+					}
+					gemm4(tmp[:], gemmNR, pa, bsrc, bld, k, nv, acc, 1)
 					for r := 0; r < rows; r++ {
-						copy(tmp[r*gemmNR:r*gemmNR+cols], c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols])
+						copy(c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols], tmp[r*gemmNR:r*gemmNR+cols])
 					}
 				}
-				gemm4(tmp[:], gemmNR, pa, bsrc, bld, k, nv, acc)
-				for r := 0; r < rows; r++ {
-					copy(c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols], tmp[r*gemmNR:r*gemmNR+cols])
+				if b1 > b0 {
+					if rows == gemmMR {
+						gemm4(c[i0*ldc+b0*gemmNR:], ldc, pa, b[b0*gemmNR:], ldb, k, 3, acc, b1-b0)
+					} else {
+						for blk := b0; blk < b1; blk++ {
+							block(blk*gemmNR, 3, gemmNR, b[blk*gemmNR:], ldb)
+						}
+					}
+				}
+				if last && nvRest > 0 {
+					block(full*gemmNR, nvRest, 8*nvRest, b[full*gemmNR:], ldb)
+				}
+				if last && tail > 0 {
+					block(n-tail, 1, tail, bt, 8)
 				}
 			}
 		}
@@ -156,10 +169,10 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 			scratch32.Put(btp)
 		}
 	}
-	if par && m*n*k >= parGemm {
-		ParallelFor(blocks*chunks, work)
+	if par {
+		ParallelFor(groups*chunks, work)
 	} else {
-		work(0, blocks*chunks)
+		work(0, groups*chunks)
 	}
 }
 
@@ -189,9 +202,10 @@ func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
 }
 
 // gemm4 computes the 4×(8·nv) block c[r·ldc + j] = (acc ? c : 0) + Σ_l pa[4l+r]·b[l·ldb + j], r < 4,
-// j < 8·nv, nv ∈ {1, 2, 3}, k > 0 (gemm4AVX2 or gemm4Go).
-func gemm4(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool) {
-	w := 8 * nv
+// j < 8·nv, nv ∈ {1, 2, 3}, k > 0, for blocks blocks side by side (blocks > 1 only with nv = 3)
+// (gemm4AVX2 or gemm4Go).
+func gemm4(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool, blocks int) {
+	w := 8 * nv * blocks
 	_ = c[3*ldc+w-1]
 	_ = b[(k-1)*ldb+w-1]
 	_ = pa[4*k-1]
@@ -200,15 +214,15 @@ func gemm4(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool) {
 		if acc {
 			flag = 1
 		}
-		gemm4AVX2(&c[0], ldc, &pa[0], &b[0], ldb, k, nv, flag)
+		gemm4AVX2(&c[0], ldc, &pa[0], &b[0], ldb, k, nv, flag, blocks)
 		return
 	}
-	gemm4Go(c, ldc, pa, b, ldb, k, nv, acc)
+	gemm4Go(c, ldc, pa, b, ldb, k, w, acc)
 }
 
-// gemm4Go is the portable gemm4: every element sums l = 0, 1, … in order, as the assembly does.
-func gemm4Go(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool) {
-	w := 8 * nv
+// gemm4Go is the portable gemm4 on a 4×w block: every element sums l = 0, 1, … in order, as the assembly
+// does.
+func gemm4Go(c []float32, ldc int, pa, b []float32, ldb, k, w int, acc bool) {
 	for r := 0; r < gemmMR; r++ {
 		cr := c[r*ldc : r*ldc+w]
 		if !acc {

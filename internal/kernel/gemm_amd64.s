@@ -20,12 +20,13 @@
 	VBROADCASTSS off(SI), Y15; \
 	VFMADD231PS  Y12, Y15, r0
 
-// func gemm4AVX2(c *float32, ldc int, a *float32, b *float32, ldb int, k, nv, acc int)
+// func gemm4AVX2(c *float32, ldc int, a *float32, b *float32, ldb int, k, nv, acc, blocks int)
 // C[r, j] = (acc ≠ 0 ? C[r, j] : 0) + Σ_{l<k} a[4l+r]·B[l, j] for r < 4 and j < 8·nv: a 4×(8·nv) block of C
 // (row stride ldc) held in 4·nv YMM accumulators, nv ∈ {1, 2, 3}, k > 0. a is a packed panel (k × 4, the
 // four rows' elements of one l side by side); B rows are ldb apart. Each element sums l = 0, 1, … in order
-// with one FMA per product.
-TEXT ·gemm4AVX2(SB), NOSPLIT, $0-64
+// with one FMA per product. With nv = 3, blocks > 0 such blocks side by side (24 columns apart) are done in
+// one call, the same panel for each; nv < 3 does one block.
+TEXT ·gemm4AVX2(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), R8
 	SHLQ $2, R8
@@ -43,7 +44,10 @@ TEXT ·gemm4AVX2(SB), NOSPLIT, $0-64
 	JEQ  nv2
 	JLT  nv1
 
-	// nv = 3: Y0–Y2 row 0, Y3–Y5 row 1, Y6–Y8 row 2, Y9–Y11 row 3.
+	// nv = 3: Y0–Y2 row 0, Y3–Y5 row 1, Y6–Y8 row 2, Y9–Y11 row 3. AX: B at the block's first column.
+	MOVQ BX, AX
+
+blk3:
 	TESTQ R13, R13
 	JZ    zero3
 	VMOVUPS (DI), Y0
@@ -98,6 +102,19 @@ loop3:
 	VMOVUPS Y9, (R12)
 	VMOVUPS Y10, 32(R12)
 	VMOVUPS Y11, 64(R12)
+	DECQ    blocks+64(FP)
+	JZ      done3
+	ADDQ    $96, DI
+	ADDQ    $96, R10
+	ADDQ    $96, R11
+	ADDQ    $96, R12
+	ADDQ    $96, AX
+	MOVQ    AX, BX
+	MOVQ    a+16(FP), SI
+	MOVQ    k+40(FP), CX
+	JMP     blk3
+
+done3:
 	VZEROUPPER
 	RET
 

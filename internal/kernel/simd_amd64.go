@@ -53,7 +53,7 @@ func reluGradAVX2(dst, x, dy *float32, n int)
 func scaleAVX2(dst, x *float32, n int, s float32)
 
 //go:noescape
-func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int)
+func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc, blocks int)
 
 //go:noescape
 func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32)

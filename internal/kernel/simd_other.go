@@ -25,7 +25,7 @@ func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels")
 
 func scaleAVX2(dst, x *float32, n int, s float32) { panic("kernel: no AVX2 kernels") }
 
-func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc int) {
+func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc, blocks int) {
 	panic("kernel: no AVX2 kernels")
 }
 

@@ -49,7 +49,15 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 			if acc {
 				flag = 1
 			}
-			taps2DAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, m, flag, rows, ys, xs)
+			r0 := 0
+			if per := 32 / n; (n == 16 || n == 8) && rows >= per {
+				// Narrow planes: rows in pairs (16 columns) or fours (8 columns), four vectors per tap.
+				r0 = rows / per * per
+				taps2DNarrowAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, flag, r0/per, ys, xs, n)
+			}
+			if r0 < rows {
+				taps2DAVX2(&y[r0*ys], &ca[0], &x[r0*xs], &co[0], cnt, m, flag, rows-r0, ys, xs)
+			}
 		}
 		if m < n {
 			for r := 0; r < rows; r++ {

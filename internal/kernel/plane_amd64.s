@@ -293,3 +293,102 @@ jloop:
 	JNZ        jrow
 	VZEROUPPER
 	RET
+
+// func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int)
+// taps2DAVX2 for planes of width = 16 (rows in pairs) or 8 (rows in fours): four 8-lane accumulators cover
+// 2 rows × 16 or 4 rows × 8 columns, so that every tap's broadcast and offset load serve four FMAs, as in the
+// 32-column loop. groups > 0 is the number of row pairs (quads); taps > 0.
+TEXT ·taps2DNarrowAVX2(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ offs+24(FP), R8
+	MOVQ taps+32(FP), R9
+	MOVQ ys+56(FP), CX
+	SHLQ $2, CX
+	MOVQ xs+64(FP), BX
+	SHLQ $2, BX
+	LEAQ (CX)(CX*2), AX
+	LEAQ (BX)(BX*2), R13
+	CMPQ width+72(FP), $16
+	JNE  quad
+
+pair:
+	CMPQ acc+40(FP), $0
+	JNE  pload
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP  pstart
+
+pload:
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS (DI)(CX*1), Y2
+	VMOVUPS 32(DI)(CX*1), Y3
+
+pstart:
+	XORQ R10, R10
+
+ptap:
+	MOVQ         (R8)(R10*8), R11
+	LEAQ         (DX)(R11*4), R12
+	VBROADCASTSS (SI)(R10*4), Y4
+	VFMADD231PS  (R12), Y4, Y0
+	VFMADD231PS  32(R12), Y4, Y1
+	VFMADD231PS  (R12)(BX*1), Y4, Y2
+	VFMADD231PS  32(R12)(BX*1), Y4, Y3
+	INCQ         R10
+	CMPQ         R10, R9
+	JLT          ptap
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(CX*1)
+	VMOVUPS Y3, 32(DI)(CX*1)
+	LEAQ    (DI)(CX*2), DI
+	LEAQ    (DX)(BX*2), DX
+	DECQ    groups+48(FP)
+	JNZ     pair
+	VZEROUPPER
+	RET
+
+quad:
+	CMPQ acc+40(FP), $0
+	JNE  qload
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	JMP  qstart
+
+qload:
+	VMOVUPS (DI), Y0
+	VMOVUPS (DI)(CX*1), Y1
+	VMOVUPS (DI)(CX*2), Y2
+	VMOVUPS (DI)(AX*1), Y3
+
+qstart:
+	XORQ R10, R10
+
+qtap:
+	MOVQ         (R8)(R10*8), R11
+	LEAQ         (DX)(R11*4), R12
+	VBROADCASTSS (SI)(R10*4), Y4
+	VFMADD231PS  (R12), Y4, Y0
+	VFMADD231PS  (R12)(BX*1), Y4, Y1
+	VFMADD231PS  (R12)(BX*2), Y4, Y2
+	VFMADD231PS  (R12)(R13*1), Y4, Y3
+	INCQ         R10
+	CMPQ         R10, R9
+	JLT          qtap
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, (DI)(CX*1)
+	VMOVUPS Y2, (DI)(CX*2)
+	VMOVUPS Y3, (DI)(AX*1)
+	LEAQ    (DI)(CX*4), DI
+	LEAQ    (DX)(BX*4), DX
+	DECQ    groups+48(FP)
+	JNZ     quad
+	VZEROUPPER
+	RET

@@ -81,3 +81,6 @@ func dotF64AVX2(x, y *float32, n int) float64
 
 //go:noescape
 func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32)
+
+//go:noescape
+func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int)

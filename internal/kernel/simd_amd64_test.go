@@ -21,4 +21,5 @@ func TestPortableFallbacks(t *testing.T) {
 	t.Run("RandomGeometries32", TestRandomGeometries32)
 	t.Run("MaxIntoAndMarkTaps32", TestMaxIntoAndMarkTaps32)
 	t.Run("DotF64", TestDotF64)
+	t.Run("PlaneKernels32", TestPlaneKernels32)
 }

@@ -60,3 +60,7 @@ func dotF64AVX2(x, y *float32, n int) float64 { panic("kernel: no AVX2 kernels")
 func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int) {
+	panic("kernel: no AVX2 kernels")
+}

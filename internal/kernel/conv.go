@@ -1,6 +1,9 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // filterBlocks is the fixed number of sample blocks whose partial filter gradients Conv2dBackwardFilter sums.
 // It does not depend on GOMAXPROCS, so the summation order, and hence the float result, is the same on every
@@ -148,11 +151,16 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 		// One register-blocked pass per sample block: dW_b = Σ_{n in block b} dY_n·X_nᵀ, the sum over the
 		// block's samples kept in the dot kernel's accumulators.
 		dy32, p32 := any(dy).([]float32), any(partial).([]float32)
-		ParallelFor(nb, func(blo, bhi int) {
+		inner := nb < runtime.GOMAXPROCS(0) // few samples: parallel over each block's dot blocks instead
+		outer := ParallelFor
+		if inner {
+			outer = func(n int, fn func(lo, hi int)) { fn(0, n) }
+		}
+		outer(nb, func(blo, bhi int) {
 			for b := blo; b < bhi; b++ {
 				n0, n1 := b*g.N/nb, (b+1)*g.N/nb
 				gemm32NT(g.K, g.C, l, dy32[n0*g.K*l:], l, g.K*l, x32[n0*g.C*l:], l, g.C*l, n1-n0, false,
-					p32[b*len(dw):(b+1)*len(dw)], g.C, false)
+					p32[b*len(dw):(b+1)*len(dw)], g.C, inner)
 			}
 		})
 		sumPartials(nb, partial, dw)
@@ -185,7 +193,8 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 
 // pointwise32 runs a float32 1×1 stride-1 convolution with one group (g.ReLU already applied by the caller)
 // on the register-blocked GEMM: dst_n = op(W)·src_n (+ bias) for every sample n, with op(W) = W (K×C) forward
-// and Wᵀ for the data gradient (transW), packed once for all samples; parallel over samples. It reports
+// and Wᵀ for the data gradient (transW), packed once for all samples; parallel over samples (over the blocks of
+// each product when there are fewer samples than cores). It reports
 // false, doing nothing, for other geometries and for float64.
 func pointwise32[T Float](g ConvGeom, src, w, bias, dst []T, transW bool) bool {
 	s32, ok := any(src).([]float32)
@@ -200,10 +209,16 @@ func pointwise32[T Float](g ConvGeom, src, w, bias, dst []T, transW bool) bool {
 	ps, ap := getScratch32((m + gemmMR - 1) / gemmMR * gemmMR * k)
 	defer scratch32.Put(ps)
 	packPanels(transW, m, k, w32, g.C, ap)
-	ParallelFor(g.N, func(lo, hi int) {
+	// Parallel over samples; with fewer samples than cores, over the blocks of each sample's product instead.
+	inner := g.N < runtime.GOMAXPROCS(0)
+	outer := ParallelFor
+	if inner {
+		outer = func(n int, fn func(lo, hi int)) { fn(0, n) }
+	}
+	outer(g.N, func(lo, hi int) {
 		for n := lo; n < hi; n++ {
 			dn := d32[n*m*l : (n+1)*m*l]
-			gemm32Packed(m, l, k, ap, s32[n*k*l:(n+1)*k*l], l, false, dn, l, false)
+			gemm32Packed(m, l, k, ap, s32[n*k*l:(n+1)*k*l], l, false, dn, l, inner)
 			if bias != nil {
 				for c, bv := range any(bias).([]float32) {
 					row := dn[c*l : (c+1)*l]

@@ -22,7 +22,6 @@ const (
 	gemmMR   = 4  // rows of a gemm4 block (one packed panel of op(a))
 	gemmNR   = 24 // columns of a full gemm4 block (three 8-lane vectors)
 	gemmPC   = 16 // panels per parallel work item of gemm32NN (64 rows of c)
-	gemmCG   = 8  // full column blocks per parallel work item of gemm32NN (192 columns)
 	dotMR    = 3  // rows of a (and c) in a dotBlock
 	dotNR    = 4  // rows of b (columns of c) in a dotBlock
 	parGemm  = 1 << 17
@@ -97,18 +96,16 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 	_ = b[(k-1)*ldb+n-1]
 	panels := (m + gemmMR - 1) / gemmMR
 	_ = ap[panels*gemmMR*k-1]
-	// Columns: full 24-wide blocks, in groups that one gemm4 call runs for a panel (all of them when serial;
-	// gemmCG per work item when parallel); the last group also takes the rest: one block of 16 or 8, then the
-	// last n mod 8 columns through a zero-padded copy.
+	// Columns: full 24-wide blocks, in groups that one gemm4 call runs for a panel (one work item each); the
+	// last group also takes the rest: one block of 16 or 8, then the last n mod 8 columns through a
+	// zero-padded copy.
 	full := n / gemmNR
 	rest := n - full*gemmNR
 	nvRest, tail := rest/8, rest%8
-	cg := max(full, 1)
-	if par && m*n*k >= parGemm {
-		cg = gemmCG
-	} else {
-		par = false
-	}
+	// A group's rows of b (k × 24·cg floats) stay in the L1 cache (≤ 16 KiB) while every panel of op(a)
+	// passes over them.
+	cg := max(1, min(full, (16<<10)/(4*gemmNR*k)))
+	par = par && m*n*k >= parGemm
 	groups := max(1, (full+cg-1)/cg)
 	chunks := (panels + gemmPC - 1) / gemmPC
 	work := func(lo, hi int) {

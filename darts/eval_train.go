@@ -264,9 +264,20 @@ type epochRun struct {
 	model           evalModel
 	masks           []*G.Node // drop-path scales; nil without drop-path
 	x, y            *G.Node
-	lossV, logitsV  G.Value
+	out             *runValues
 	params          []optim.Param[float32]
 	trainVM, evalVM G.VM
+}
+
+// runValues receives the values the machines read. It is its own object, not
+// fields of epochRun, on purpose: a G.Read node keeps a pointer to its target
+// and gorgonia's TapeMachine carries a finalizer (runtime.SetFinalizer in
+// NewTapeMachine). With the targets inside epochRun, which holds the
+// machines, machine → graph → Read op → epochRun → machine was a cycle through
+// a finalized object, which the Go runtime never frees (see
+// runtime.SetFinalizer): every graph Train built stayed in memory.
+type runValues struct {
+	loss, logits G.Value
 }
 
 // dropRNG is the generator of the drop-path masks of one step.
@@ -274,8 +285,14 @@ func dropRNG(seed uint64, epoch, step int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^0x64726f7070617468, uint64(epoch)<<32|uint64(step)))
 }
 
+// graphBuilt, when set (by tests), is called with every graph Train builds.
+var graphBuilt func(*G.ExprGraph)
+
 func (e *epochRun) build(state []weights.Tensor) error {
 	g := G.NewGraph()
+	if graphBuilt != nil {
+		graphBuilt(g)
+	}
 	classes := e.spec.Data.Classes
 	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes)
 	if err != nil {
@@ -326,8 +343,9 @@ func (e *epochRun) build(state []weights.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
-	G.Read(loss, &e.lossV)
-	readLogits := G.Read(logits, &e.logitsV)
+	e.out = &runValues{}
+	G.Read(loss, &e.out.loss)
+	readLogits := G.Read(logits, &e.out.logits)
 	entries := m.Params().Entries()
 	gv := make([]G.Value, len(grads))
 	k := 0
@@ -386,12 +404,12 @@ func (e *epochRun) train(ctx context.Context, l *data.Loader) error {
 		if err := e.trainVM.RunAll(); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		loss := float64(scalar32(e.lossV))
+		loss := float64(scalar32(e.out.loss))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("step %d: loss is %v (lower --lr?)", step, loss)
 		}
 		lossSum += loss
-		top1, _ := topK(e.logitsV.Data().([]float32), ys, e.spec.Data.Classes)
+		top1, _ := topK(e.out.logits.Data().([]float32), ys, e.spec.Data.Classes)
 		correct += top1
 		seen += len(ys)
 		if e.cfg.GradClip > 0 {
@@ -443,7 +461,7 @@ func (e *epochRun) test(ctx context.Context, l *data.Loader) error {
 		if err := e.evalVM.RunAll(); err != nil {
 			return err
 		}
-		logits := e.logitsV.Data().([]float32)
+		logits := e.out.logits.Data().([]float32)
 		t1, t5 := topK(logits, labels, e.spec.Data.Classes)
 		c1, c5 = c1+t1, c5+t5
 		lossSum += crossEntropySum(logits, labels, e.spec.Data.Classes)

@@ -190,12 +190,18 @@ type Supernet struct {
 	x, y, target, mask *G.Node
 	// Outputs.
 	loss, logits, cls, rec *G.Node
-	// Values read after each run.
-	lossV, logitsV, clsV, recV G.Value
-	wGradV, aGradV             []G.Value
-	weightNodes, alphaNodes    G.Nodes
-	machine                    G.VM
-	fwdMachine                 G.VM // forward only, built by Forward
+	// Values read after each run: a separate object, not fields of the
+	// Supernet, which holds the machines (see runValues in eval_train.go).
+	vals                    *netValues
+	wGradV, aGradV          []G.Value
+	weightNodes, alphaNodes G.Nodes
+	machine                 G.VM
+	fwdMachine              G.VM // forward only, built by Forward
+}
+
+// netValues receives what a supernet's machine reads after each run.
+type netValues struct {
+	loss, logits, cls, rec G.Value
 }
 
 // NewSupernet builds the supernet of cfg: the graph, the loss of cfg.Task,
@@ -682,13 +688,14 @@ func (s *Supernet) buildGrads() error {
 			G.Read(gr, &s.aGradV[i-nw])
 		}
 	}
-	G.Read(s.loss, &s.lossV)
+	s.vals = &netValues{}
+	G.Read(s.loss, &s.vals.loss)
 	if s.logits != nil {
-		G.Read(s.logits, &s.logitsV)
-		G.Read(s.cls, &s.clsV)
+		G.Read(s.logits, &s.vals.logits)
+		G.Read(s.cls, &s.vals.cls)
 	}
 	if s.rec != nil {
-		G.Read(s.rec, &s.recV)
+		G.Read(s.rec, &s.vals.rec)
 	}
 	s.machine = G.NewTapeMachine(s.g)
 	return nil

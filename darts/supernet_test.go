@@ -3,8 +3,10 @@ package darts
 import (
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -107,7 +109,7 @@ func checkParity[T optim.Float](t *testing.T, s *Supernet, file string, b Batch[
 	if err != nil {
 		t.Fatal(err)
 	}
-	numtest.AllClose(t, s.logitsV.(*tensor.Dense).Data().([]T), get("logits"), atol, rtol)
+	numtest.AllClose(t, s.vals.logits.(*tensor.Dense).Data().([]T), get("logits"), atol, rtol)
 	numtest.AllClose(t, []T{T(out.Cls)}, get("cls"), atol, rtol)
 	numtest.AllClose(t, []T{T(out.Loss)}, get("loss"), atol, rtol)
 	if s.rec != nil {
@@ -265,5 +267,27 @@ func TestSupernetHasNoCollision(t *testing.T) {
 	fillPattern(t, s)
 	if _, err := Run(s, Batch[float32]{X: x, Labels: labels(8, 10)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSupernetReleasesGraph checks that a closed supernet's graph is garbage (see TestTrainReleasesGraph: the
+// Read targets were fields of the Supernet, which holds the finalized machine, so the graph was never freed).
+func TestSupernetReleasesGraph(t *testing.T) {
+	wp := func() weak.Pointer[G.ExprGraph] {
+		s, err := NewSupernet(NetConfig{Space: SpaceNB201, C: 4, Layers: 1, Classes: 10, Batch: 2, Height: 32, Width: 32,
+			Dtype: tensor.Float64, Task: mim.TaskClsMask, PatchSize: 8, ClampLo: -2, ClampHi: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return weak.Make(s.g)
+	}()
+	for range 3 { // the first GC runs the machine's finalizer, the next ones free what it held
+		runtime.GC()
+	}
+	if wp.Value() != nil {
+		t.Error("the graph of a closed supernet is still reachable after 3 GCs")
 	}
 }

@@ -82,10 +82,20 @@ type Model struct {
 	negSign *G.Node   // (B, B): −sign(y_i − y_j)
 	factor  *G.Node   // scalar loss_factor
 
-	encV, scoreV, logitsV, lossV, ceV, rankV G.Value
+	// vals receives what the machines read. It is a separate object on
+	// purpose: a G.Read node points at its target and gorgonia's TapeMachine
+	// carries a finalizer, so targets inside Model (which holds the machines)
+	// made machine → graph → Read op → Model → machine a cycle through a
+	// finalized object, which the Go runtime never frees.
+	vals *modelValues
 
 	train, eval G.VM
 	params      []optim.Param[float32]
+}
+
+// modelValues receives the values the machines read after a run.
+type modelValues struct {
+	enc, score, logits, loss, ce, rank G.Value
 }
 
 // NewModel builds the model for batches of batch architectures, with
@@ -291,9 +301,11 @@ func (m *Model) build() error {
 		return err
 	}
 
-	reads := G.Nodes{G.Read(enc, &m.encV), G.Read(score, &m.scoreV), G.Read(logits, &m.logitsV)}
+	m.vals = &modelValues{}
+	v := m.vals
+	reads := G.Nodes{G.Read(enc, &v.enc), G.Read(score, &v.score), G.Read(logits, &v.logits)}
 	evalG := m.g.ExactSubgraphRoots(reads...)
-	lossReads := G.Nodes{G.Read(loss, &m.lossV), G.Read(ce, &m.ceV), G.Read(rank, &m.rankV)}
+	lossReads := G.Nodes{G.Read(loss, &v.loss), G.Read(ce, &v.ce), G.Read(rank, &v.rank)}
 	_ = lossReads
 	learn := b.Params.Learnables()
 	if _, err := G.Grad(loss, learn...); err != nil {
@@ -459,15 +471,16 @@ type batchOut struct {
 }
 
 func (m *Model) outputs(training bool) batchOut {
+	v := m.vals
 	o := batchOut{
-		enc:    m.encV.Data().([]float32),
-		score:  m.scoreV.Data().([]float32),
-		logits: m.logitsV.Data().([]float32),
+		enc:    v.enc.Data().([]float32),
+		score:  v.score.Data().([]float32),
+		logits: v.logits.Data().([]float32),
 	}
 	if training {
-		o.loss = float64(m.lossV.Data().(float32))
-		o.ce = float64(m.ceV.Data().(float32))
-		o.rank = float64(m.rankV.Data().(float32))
+		o.loss = float64(v.loss.Data().(float32))
+		o.ce = float64(v.ce.Data().(float32))
+		o.rank = float64(v.rank.Data().(float32))
 	}
 	return o
 }

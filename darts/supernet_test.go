@@ -11,6 +11,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/numtest"
 	"github.com/nasx/nasx/internal/optim"
 	"github.com/nasx/nasx/internal/weights"
@@ -228,40 +229,14 @@ func TestParityDARTSWithMIM(t *testing.T) {
 	checkParity(t, s, "darts_mim_c2_l5.safetensors", Batch[float32]{X: xm, Labels: labels(2, 10), Target: target, Mask: mask}, 1e-4, 1e-4)
 }
 
-// TestHashCollisionDetected: gorgonia hashes an input node from its type,
-// shape and name, and the scalar float32 inputs "w35249" and "w135004"
-// share the 32-bit hash 4202905711 (found by a birthday search). The graph
-// keeps both nodes, but the compiler would merge them; hashCollision must
-// report them. (Colliding supernets exist too: a C=4, 3-cell, batch-8
-// graph crashed with "Add failed: Shape mismatch. Expected (8, 16, 1, 1).
-// Got (8, 16, 4, 4)" before NewSupernet rebuilt colliding graphs, but op
-// hashes include the BatchNorm ids, so such a witness depends on test order.)
-func TestHashCollisionDetected(t *testing.T) {
-	s := &Supernet{g: G.NewGraph()}
-	a := G.NewScalar(s.g, tensor.Float32, G.WithName("w35249"))
-	b := G.NewScalar(s.g, tensor.Float32, G.WithName("w135004"))
-	if a.Hashcode() != b.Hashcode() || a == b {
-		t.Fatalf("witness lost: hashes %d and %d", a.Hashcode(), b.Hashcode())
-	}
-	if x, y := s.hashCollision(); x == nil || y == nil {
-		t.Error("hashCollision missed the colliding pair")
-	}
-	ok := &Supernet{g: G.NewGraph()}
-	G.NewScalar(ok.g, tensor.Float32, G.WithName("w35249"))
-	G.NewScalar(ok.g, tensor.Float32, G.WithName("w35250"))
-	if x, _ := ok.hashCollision(); x != nil {
-		t.Error("hashCollision reported distinct hashes as a collision")
-	}
-}
-
 // TestSupernetHasNoCollision: the small batch-8 supernet builds without two
 // nodes sharing a hash, and runs.
 func TestSupernetHasNoCollision(t *testing.T) {
 	cfg := NetConfig{Space: SpaceDARTS, C: 4, Layers: 3, Classes: 10, Batch: 8, Height: 16, Width: 16,
 		Dtype: tensor.Float32, Task: mim.TaskCls}
 	s := newTestNet(t, cfg)
-	if a, b := s.hashCollision(); a != nil {
-		t.Fatalf("NewSupernet left a collision: %s and %s", a.Name(), b.Name())
+	if err := nn.CheckHashes(s.g); err != nil {
+		t.Fatalf("NewSupernet left a collision: %v", err)
 	}
 	x := images(8, 16, 16)
 	fillPattern(t, s)

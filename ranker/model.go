@@ -87,7 +87,8 @@ type Model struct {
 	// carries a finalizer, so targets inside Model (which holds the machines)
 	// made machine → graph → Read op → Model → machine a cycle through a
 	// finalized object, which the Go runtime never frees.
-	vals *modelValues
+	vals      *modelValues
+	evalReads G.Nodes // the Read nodes of the evaluation machine
 
 	train, eval G.VM
 	params      []optim.Param[float32]
@@ -112,11 +113,21 @@ func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
 	if batch < 2 {
 		return nil, fmt.Errorf("ranker: batch %d, want >= 2 (RankLoss needs pairs)", batch)
 	}
-	m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
-	m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
-	if err := m.build(); err != nil {
+	// gorgonia merges distinct nodes whose 32-bit hashes collide: rebuild
+	// under a renamed input until none do (nn.CheckHashes).
+	m, err := nn.BuildDistinct(16, func(salt int) (*Model, *G.ExprGraph, error) {
+		m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
+		m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
+		if err := m.build(salt); err != nil {
+			return nil, nil, err
+		}
+		return m, m.g, nil
+	}, nil)
+	if err != nil {
 		return nil, fmt.Errorf("ranker: build model: %w", err)
 	}
+	m.train = G.NewTapeMachine(m.g, G.BindDualValues(m.b.Params.Learnables()...))
+	m.eval = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.evalReads...))
 	if err := m.initWeights(rand.New(rand.NewPCG(seed, 0x6e6172))); err != nil {
 		return nil, err
 	}
@@ -145,10 +156,12 @@ func (m *Model) posTable() []float32 {
 	return out
 }
 
-func (m *Model) build() error {
+// build builds the graph (without machines), its input named
+// nn.SaltName("x", salt).
+func (m *Model) build(salt int) error {
 	c, b, B := m.Cfg, m.b, m.Batch
 	L, D := c.Tokens, c.DModel
-	m.x = m.input("x", B, L, c.DPatch)
+	m.x = m.input(nn.SaltName("x", salt), B, L, c.DPatch)
 	lc := nn.LayerConfig{DInner: c.DInner, Attention: nn.AttentionConfig{
 		DModel: D, NHead: c.NHead, DK: c.DK, DV: c.DV, Dropout: c.Dropout, Eps: layerNormEps}}
 	pe := m.constant(m.posTable(), B, L, D)
@@ -303,16 +316,13 @@ func (m *Model) build() error {
 
 	m.vals = &modelValues{}
 	v := m.vals
-	reads := G.Nodes{G.Read(enc, &v.enc), G.Read(score, &v.score), G.Read(logits, &v.logits)}
-	evalG := m.g.ExactSubgraphRoots(reads...)
-	lossReads := G.Nodes{G.Read(loss, &v.loss), G.Read(ce, &v.ce), G.Read(rank, &v.rank)}
-	_ = lossReads
-	learn := b.Params.Learnables()
-	if _, err := G.Grad(loss, learn...); err != nil {
+	m.evalReads = G.Nodes{G.Read(enc, &v.enc), G.Read(score, &v.score), G.Read(logits, &v.logits)}
+	G.Read(loss, &v.loss)
+	G.Read(ce, &v.ce)
+	G.Read(rank, &v.rank)
+	if _, err := G.Grad(loss, b.Params.Learnables()...); err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
-	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...))
-	m.eval = G.NewTapeMachine(evalG)
 	m.params = nn.OptimParams[float32](b.Params)
 	return nil
 }

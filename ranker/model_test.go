@@ -8,6 +8,8 @@ import (
 	"weak"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/nasx/nasx/internal/nn"
 )
 
 // tinyConfig is a small model for tests (dims chosen only to be small).
@@ -79,13 +81,16 @@ func TestModelLossMatchesReference(t *testing.T) {
 	}
 }
 
-// TestModelReleasesGraph checks that a closed model's graph is garbage. It failed while the Read targets were
+// TestModelReleasesGraph checks that the model's graph has no hash collision and is garbage once closed. It failed while the Read targets were
 // fields of Model: Model → machine (finalized) → graph → Read op → Model was a cycle the Go runtime never frees.
 func TestModelReleasesGraph(t *testing.T) {
 	wp := func() weak.Pointer[G.ExprGraph] {
 		m, err := NewModel(tinyConfig(), 4, 1)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if err := nn.CheckHashes(m.g); err != nil {
+			t.Errorf("NewModel compiled a graph with a hash collision: %v", err)
 		}
 		m.Close()
 		return weak.Make(m.g)

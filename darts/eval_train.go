@@ -303,8 +303,8 @@ func (e *epochRun) build(state []weights.Tensor) error {
 	if graphBuilt != nil {
 		graphBuilt(g)
 	}
-	e.trainVM = G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
-	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(e.readLogits), G.EvalMode(), G.FreeIntermediates(op.Buffers))
+	e.trainVM = G.NewTapeMachine(g, op.VMOpts()...)
+	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(e.readLogits), append(op.VMOpts(), G.EvalMode())...)
 	return nil
 }
 

@@ -225,7 +225,7 @@ func NewSupernet(cfg NetConfig) (*Supernet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("darts: supernet: %w", err)
 	}
-	s.machine = G.NewTapeMachine(s.g, G.FreeIntermediates(op.Buffers))
+	s.machine = G.NewTapeMachine(s.g, op.VMOpts()...)
 	return s, nil
 }
 

@@ -126,8 +126,8 @@ func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ranker: build model: %w", err)
 	}
-	m.train = G.NewTapeMachine(m.g, G.BindDualValues(m.b.Params.Learnables()...), G.FreeIntermediates(op.Buffers))
-	m.eval = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.evalReads...), G.FreeIntermediates(op.Buffers))
+	m.train = G.NewTapeMachine(m.g, append(op.VMOpts(), G.BindDualValues(m.b.Params.Learnables()...))...)
+	m.eval = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.evalReads...), op.VMOpts()...)
 	if err := m.initWeights(rand.New(rand.NewPCG(seed, 0x6e6172))); err != nil {
 		return nil, err
 	}

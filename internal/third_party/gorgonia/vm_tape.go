@@ -90,7 +90,8 @@ func NewTapeMachine(g *ExprGraph, opts ...VMOpt) *tapeMachine {
 		}
 	}
 
-	runtime.SetFinalizer(m, finalizeTapeMachine) // a "defer" to deinitialize CUDA stuff (if using CUDA build)
+	// nasx: no runtime.SetFinalizer(m, finalizeTapeMachine): it is a no-op without CUDA, and a finalizer on the machine
+	// makes any reference cycle through it (machine → graph → Read target → struct holding the machine) uncollectable.
 	return m
 }
 

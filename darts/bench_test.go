@@ -27,6 +27,7 @@ func BenchmarkSupernetStep(b *testing.B) {
 		task                 mim.Task
 	}{
 		{"small/C=8/L=5/N=16", 8, 5, 16, 32, mim.TaskCls},
+		{"ref8/C=16/L=8/N=8", 16, 8, 8, 32, mim.TaskCls},
 		{"ref/C=16/L=8/N=64", 16, 8, 64, 32, mim.TaskCls},
 		{"ref-mim/C=16/L=8/N=64", 16, 8, 64, 32, mim.TaskClsMask},
 	} {

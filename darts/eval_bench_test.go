@@ -53,7 +53,7 @@ func BenchmarkEvalTrainStep(b *testing.B) {
 	if _, err := G.Grad(loss, m.Learnables()...); err != nil {
 		b.Fatal(err)
 	}
-	vm := G.NewTapeMachine(g)
+	vm := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 	defer vm.Close()
 	m.SetTraining(true)
 	b.ResetTimer()

@@ -240,7 +240,7 @@ func TestEvalNetworkTorchParity(t *testing.T) {
 			for i := range grads {
 				G.Read(grads[i], &gv[i])
 			}
-			m := G.NewTapeMachine(g)
+			m := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 			defer m.Close()
 			if err := m.RunAll(); err != nil {
 				t.Fatal(err)

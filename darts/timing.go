@@ -5,6 +5,8 @@ import (
 	"time"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 // StepTiming accumulates the wall time of an Architect's steps by phase,
@@ -52,7 +54,7 @@ func (s *Supernet) Forward() (float64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("darts: forward machine: %w", err)
 		}
-		s.fwdMachine = G.NewTapeMachine(s.g, G.WithPrecompiled(prog, locMap))
+		s.fwdMachine = G.NewTapeMachine(s.g, append(op.VMOpts(s.loss), G.WithPrecompiled(prog, locMap))...)
 	}
 	s.fwdMachine.Reset()
 	if err := s.fwdMachine.RunAll(); err != nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/nasx/nasx/internal/numtest"
 	"github.com/nasx/nasx/internal/weights"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 // Fixtures come from testdata/gen_mim.py (torch 1.13), a port of SD@d525eed
@@ -150,7 +152,7 @@ func run(t *testing.T, g *G.ExprGraph, loss *G.Node, wrt G.Nodes, outs G.Nodes) 
 	for i, gr := range grads {
 		G.Read(gr, &gv[i])
 	}
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)

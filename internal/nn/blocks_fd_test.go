@@ -172,7 +172,7 @@ func TestBlocksDoNotMerge(t *testing.T) {
 		t.Fatal("two blocks on one input share an output node")
 	}
 	sum := G.Must(G.Add(outs[0], outs[1]))
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)

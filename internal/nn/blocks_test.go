@@ -13,6 +13,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/nasx/nasx/internal/numtest"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 // PyTorch tolerances for float32 goldens (engine brief): atol 1e-5, rtol 1e-4.
@@ -142,7 +144,7 @@ func runBlock(t *testing.T, g *G.ExprGraph, blk Block, x, r *tensor.Dense) (*ten
 	for i := range grads {
 		G.Read(grads[i], &gv[i])
 	}
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 	defer m.Close()
 	blk.SetTraining(true)
 	if err := m.RunAll(); err != nil {

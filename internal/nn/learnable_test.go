@@ -7,6 +7,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 func TestNewLearnableInitInPlace(t *testing.T) {
@@ -28,7 +30,7 @@ func TestNewLearnableInitInPlace(t *testing.T) {
 	// The machine reads the initialised values.
 	var out G.Value
 	G.Read(G.Must(G.Sum(G.Must(G.Reshape(w, tensor.Shape{108})))), &out)
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func ForwardBackward(t testing.TB, build func(g *G.ExprGraph, inputs G.Nodes) *G
 	for i := range grads {
 		G.Read(grads[i], &gradV[i])
 	}
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(Recycler))
 	defer m.Close()
 	if err := m.RunAll(); err != nil {
 		t.Fatalf("ForwardBackward: run: %v", err)

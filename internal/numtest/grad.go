@@ -59,7 +59,7 @@ func CheckGrad(t testing.TB, build func(g *G.ExprGraph, inputs G.Nodes) *G.Node,
 	for i := range grads {
 		G.Read(grads[i], &gradV[i])
 	}
-	m := G.NewTapeMachine(g)
+	m := G.NewTapeMachine(g, G.FreeIntermediates(Recycler))
 	defer m.Close()
 	run := func() float64 {
 		m.Reset()

@@ -151,9 +151,9 @@ func denseArgs(name string, vs []G.Value) ([]*tensor.Dense, tensor.Dtype, error)
 	return out, dt, nil
 }
 
-// newLike returns a zeroed dense tensor of the given dtype and shape.
+// newLike returns a zeroed dense tensor of the given dtype and shape, from the Buffers pool.
 func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
-	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	return buffers.get(dt, shape)
 }
 
 // data returns the backing slice of d as []T. d must hold T and be contiguous and non-scalar; values that

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 // rssMB returns the resident set size of this process in MiB from /proc/self/status (Linux), or -1 where
@@ -43,7 +45,7 @@ func BenchmarkMixedEdgeRSS(b *testing.B) {
 		b.Skip("no /proc/self/status: cannot read the RSS here")
 	}
 	bl := newMixedEdge()
-	m := G.NewTapeMachine(bl.g, G.BindDualValues(bl.params...))
+	m := G.NewTapeMachine(bl.g, G.BindDualValues(bl.params...), G.FreeIntermediates(op.Buffers))
 	defer m.Close()
 	half := max(b.N/2, 1)
 	var peak [2]float64

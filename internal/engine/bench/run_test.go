@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/op"
 )
 
 // TestBlocksRun runs one training step of each benchmark block and checks that the loss is finite and
@@ -19,7 +21,7 @@ func TestBlocksRun(t *testing.T) {
 	}{{"MixedEdge", newMixedEdge}, {"Cell", newCell}, {"TransformerLayer", newTransformerLayer}} {
 		t.Run(bc.name, func(t *testing.T) {
 			bl := bc.build()
-			m := G.NewTapeMachine(bl.g, G.BindDualValues(bl.params...))
+			m := G.NewTapeMachine(bl.g, G.BindDualValues(bl.params...), G.FreeIntermediates(op.Buffers))
 			defer m.Close()
 			if err := m.RunAll(); err != nil {
 				t.Fatal(err)

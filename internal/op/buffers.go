@@ -1,0 +1,200 @@
+package op
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+	"weak"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Buffers is the buffer pool behind every op output. A TapeMachine built
+// with G.FreeIntermediates(op.Buffers) hands each output back once its last
+// reader has run, and the next op of the same size reuses it: a training
+// step then holds only the values that are still needed (the forward
+// activations the backward pass reads), as PyTorch's autograd does, instead
+// of every value of the step, and allocates nothing after the first step.
+//
+// Free buffers wait in free lists that each garbage collection ages, as
+// sync.Pool's do (sync.Pool itself keeps a freed buffer in a per-P slot that
+// a run on another P never sees): a buffer unused for two collections is
+// dropped. Outputs of machines without the option, or of ops
+// run outside a machine, are ordinary garbage-collected memory.
+var Buffers G.Recycler = buffers
+
+var buffers = newBufferPool()
+
+func newBufferPool() *bufferPool {
+	p := &bufferPool{free: make(map[poolClass][]unsafe.Pointer), victim: make(map[poolClass][]unsafe.Pointer)}
+	armAging(p)
+	return p
+}
+
+// armAging makes the next garbage collection age p's free lists, and re-arms itself.
+func armAging(p *bufferPool) {
+	sentinel := new([16]byte)
+	runtime.SetFinalizer(sentinel, func(*[16]byte) {
+		p.mu.Lock()
+		p.victim, p.free = p.free, make(map[poolClass][]unsafe.Pointer)
+		p.mu.Unlock()
+		armAging(p)
+	})
+}
+
+// poolClass is the size class of a buffer: its element type and length.
+type poolClass struct {
+	dt tensor.Dtype
+	n  int
+}
+
+// bufferPool hands out zeroed float32/float64 buffers and knows, for any
+// address, which of its buffers contains it.
+type bufferPool struct {
+	mu sync.Mutex
+	// free lists the free buffers by class; victim the ones that were already
+	// free at the last garbage collection (dropped at the next).
+	free, victim map[poolClass][]unsafe.Pointer
+
+	// reg lists the buffers handed out (and possibly recycled since), sorted
+	// by start address. The entries hold weak pointers: a buffer that is
+	// dropped by its sync.Pool, or never recycled, is freed by the garbage
+	// collector and its entry goes stale (alive reports false).
+	reg   []poolEntry
+	swept int // len(reg) after the last sweep of stale entries
+
+	fresh atomic.Int64 // buffers allocated (not taken from a free list), for tests
+}
+
+type poolEntry struct {
+	start, end uintptr
+	class      poolClass
+	alive      func() unsafe.Pointer // nil once the buffer was collected
+}
+
+// get returns a zeroed buffer of class c, wrapped in a dense tensor of the given shape.
+func (p *bufferPool) get(dt tensor.Dtype, shape []int) *tensor.Dense {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	if n == 0 || (dt != tensor.Float32 && dt != tensor.Float64) {
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	c := poolClass{dt, n}
+	if ptr := p.take(c); ptr != nil {
+		if dt == tensor.Float32 {
+			s := unsafe.Slice((*float32)(ptr), n)
+			clear(s)
+			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+		}
+		s := unsafe.Slice((*float64)(ptr), n)
+		clear(s)
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+	}
+	p.fresh.Add(1)
+	var backing any
+	var e poolEntry
+	switch dt {
+	case tensor.Float32:
+		s := make([]float32, n)
+		w := weak.Make(&s[0])
+		e = poolEntry{start: uintptr(unsafe.Pointer(&s[0])), end: uintptr(unsafe.Pointer(&s[0])) + uintptr(n)*4,
+			alive: func() unsafe.Pointer { return unsafe.Pointer(w.Value()) }}
+		backing = s
+	default:
+		s := make([]float64, n)
+		w := weak.Make(&s[0])
+		e = poolEntry{start: uintptr(unsafe.Pointer(&s[0])), end: uintptr(unsafe.Pointer(&s[0])) + uintptr(n)*8,
+			alive: func() unsafe.Pointer { return unsafe.Pointer(w.Value()) }}
+		backing = s
+	}
+	e.class = c
+	p.register(e)
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
+}
+
+// take pops a free buffer of class c, or returns nil.
+func (p *bufferPool) take(c poolClass) unsafe.Pointer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range []map[poolClass][]unsafe.Pointer{p.free, p.victim} {
+		if l := m[c]; len(l) > 0 {
+			ptr := l[len(l)-1]
+			m[c] = l[:len(l)-1]
+			return ptr
+		}
+	}
+	return nil
+}
+
+// register adds e to the sorted registry. Entries that overlap e are stale
+// (a live allocation cannot overlap another), and are dropped.
+func (p *bufferPool) register(e poolEntry) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.reg) > 2*p.swept+64 {
+		live := p.reg[:0]
+		for _, r := range p.reg {
+			if r.alive() != nil {
+				live = append(live, r)
+			}
+		}
+		clear(p.reg[len(live):])
+		p.reg = live
+		p.swept = len(live)
+	}
+	i := sort.Search(len(p.reg), func(i int) bool { return p.reg[i].end > e.start })
+	j := i
+	for j < len(p.reg) && p.reg[j].start < e.end {
+		j++
+	}
+	p.reg = append(p.reg[:i], append([]poolEntry{e}, p.reg[j:]...)...)
+}
+
+// Owner implements G.Recycler: the key of the pool buffer that holds the
+// first element of v's data.
+func (p *bufferPool) Owner(v G.Value) (uintptr, bool) {
+	t, ok := v.(tensor.Tensor)
+	if !ok || t.Shape().TotalSize() == 0 {
+		return 0, false
+	}
+	d, ok := v.(*tensor.Dense)
+	if !ok || (d.Dtype() != tensor.Float32 && d.Dtype() != tensor.Float64) {
+		return 0, false
+	}
+	addr := d.Uintptr()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := sort.Search(len(p.reg), func(i int) bool { return p.reg[i].end > addr })
+	if i == len(p.reg) || p.reg[i].start > addr || p.reg[i].alive() == nil {
+		return 0, false
+	}
+	return p.reg[i].start, true
+}
+
+// Recycle implements G.Recycler: the buffer starting at key is free again.
+func (p *bufferPool) Recycle(key uintptr) {
+	p.mu.Lock()
+	i := sort.Search(len(p.reg), func(i int) bool { return p.reg[i].end > key })
+	if i == len(p.reg) || p.reg[i].start != key {
+		p.mu.Unlock()
+		return
+	}
+	defer p.mu.Unlock()
+	e := p.reg[i]
+	if ptr := e.alive(); ptr != nil {
+		p.free[e.class] = append(p.free[e.class], ptr)
+	}
+}
+
+// VMOpts returns the TapeMachine options of every nasx training and evaluation machine: each value is freed
+// after its last use and its buffer reused through Buffers (the nodes in keep stay bound after a run, for
+// Node.Value), and independent ops run at once on GOMAXPROCS workers (G.ParallelOps; results are bit-identical
+// to the sequential order). Append further options, e.g. G.EvalMode(), to the slice.
+func VMOpts(keep ...*G.Node) []G.VMOpt {
+	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(runtime.GOMAXPROCS(0))}
+}

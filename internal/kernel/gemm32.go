@@ -24,6 +24,7 @@ const (
 	gemmPC   = 16 // panels per parallel work item of gemm32NN (64 rows of c)
 	dotMR    = 3  // rows of a (and c) in a dotBlock
 	dotNR    = 4  // rows of b (columns of c) in a dotBlock
+	dotTile  = 16 // row blocks of a per work item of gemm32NT (48 rows)
 	parGemm  = 1 << 17
 	dotLanes = 8
 )
@@ -254,52 +255,59 @@ func gemm32NT(m, n, k int, a []float32, lda, sa int, b []float32, ldb, sb int, n
 	_ = a[(ns-1)*sa+(m-1)*lda+k-1]
 	_ = b[(ns-1)*sb+(n-1)*ldb+k-1]
 	rb, cb := (m+dotMR-1)/dotMR, (n+dotNR-1)/dotNR
+	// Work items are (tile of dotTile row blocks, column block): the four rows of b of a column block stay in
+	// the L1 cache while the tile's rows of a pass over them, so b is read from L2 once per tile, not once
+	// per row block (a Linear layer's weight, a few hundred KiB, against thousands of rows).
+	tiles := (rb + dotTile - 1) / dotTile
 	k8 := k &^ (dotLanes - 1)
 	work := func(lo, hi int) {
 		var aoffs [dotMR]int
 		var boffs [dotNR]int
 		var out [dotMR * dotNR]float32
 		for it := lo; it < hi; it++ {
-			i0, j0 := (it/cb)*dotMR, (it%cb)*dotNR
-			rows, cols := min(dotMR, m-i0), min(dotNR, n-j0)
-			// Rows past m or n repeat the block's last row: their sums are computed and dropped.
-			for r := range aoffs {
-				aoffs[r] = (i0 + min(r, rows-1)) * lda
-			}
+			tile, j0 := it/cb, (it%cb)*dotNR
+			cols := min(dotNR, n-j0)
 			for s := range boffs {
-				boffs[s] = (j0 + min(s, cols-1)) * ldb
+				boffs[s] = (j0 + min(s, cols-1)) * ldb // columns past n repeat the last: computed and dropped
 			}
-			if k8 > 0 {
-				dotBlock(a, &aoffs, b, &boffs, k8, ns, sa, sb, &out)
-			} else {
-				out = [dotMR * dotNR]float32{}
-			}
-			for r := 0; r < rows; r++ {
-				crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
-				for s := range crow {
-					v := out[r*dotNR+s]
-					if k8 < k {
-						for smp := 0; smp < ns; smp++ {
-							ar := a[smp*sa+aoffs[r] : smp*sa+aoffs[r]+k]
-							br := b[smp*sb+boffs[s] : smp*sb+boffs[s]+k]
-							for l := k8; l < k; l++ {
-								v += ar[l] * br[l]
+			for ib := tile * dotTile; ib < min(rb, (tile+1)*dotTile); ib++ {
+				i0 := ib * dotMR
+				rows := min(dotMR, m-i0)
+				for r := range aoffs {
+					aoffs[r] = (i0 + min(r, rows-1)) * lda // rows past m repeat the last: computed and dropped
+				}
+				if k8 > 0 {
+					dotBlock(a, &aoffs, b, &boffs, k8, ns, sa, sb, &out)
+				} else {
+					out = [dotMR * dotNR]float32{}
+				}
+				for r := 0; r < rows; r++ {
+					crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
+					for s := range crow {
+						v := out[r*dotNR+s]
+						if k8 < k {
+							for smp := 0; smp < ns; smp++ {
+								ar := a[smp*sa+aoffs[r] : smp*sa+aoffs[r]+k]
+								br := b[smp*sb+boffs[s] : smp*sb+boffs[s]+k]
+								for l := k8; l < k; l++ {
+									v += ar[l] * br[l]
+								}
 							}
 						}
-					}
-					if acc {
-						crow[s] += v
-					} else {
-						crow[s] = v
+						if acc {
+							crow[s] += v
+						} else {
+							crow[s] = v
+						}
 					}
 				}
 			}
 		}
 	}
 	if par && m*n*k*ns >= parGemm {
-		ParallelFor(rb*cb, work)
+		ParallelFor(tiles*cb, work)
 	} else {
-		work(0, rb*cb)
+		work(0, tiles*cb)
 	}
 }
 

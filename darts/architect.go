@@ -130,7 +130,9 @@ func setParams[T optim.Float](ps []optim.Param[T], base, v [][]T, s float64) err
 //	w' = w − ξ(momentum·buf + ∇w L_train(w) + wd·w)
 //	dα = ∇α L_val(w', α) − ξ·(∇α L_train(w⁺) − ∇α L_train(w⁻)) / 2R
 //
-// with w± = w ± R·∇w' L_val(w', α) and R = 0.01/‖∇w' L_val‖.
+// with w± = w ± R·∇w' L_val(w', α) and R = 0.01/‖∇w' L_val‖. As in the
+// reference, the BN running statistics see the train passes (at w, w⁺ and
+// w⁻) but not the validation pass at w', which the reference runs on a copy.
 func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 	cfg := a.wOpt.Config()
 	xi := a.wOpt.LR()
@@ -158,8 +160,14 @@ func (a *Architect[T]) unrolledGrad(train, val Batch[T]) (Output, error) {
 			d[j] = w0[i][j] - T(xi)*(m+gTrain[i][j]+T(cfg.WeightDecay)*w0[i][j])
 		}
 	}
-	// validation gradient at w'
+	// validation gradient at w'. The reference takes it on a copy of the
+	// model (architect.py _construct_model_from_theta), so this pass must not
+	// move the real BN running statistics: restore them after it.
+	restore := a.net.weights.SnapshotBuffers()
 	out, err := a.run(val)
+	if rerr := restore(); err == nil && rerr != nil {
+		err = rerr
+	}
 	if err != nil {
 		return out, err
 	}

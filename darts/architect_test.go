@@ -6,6 +6,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/numtest"
 	"github.com/nasx/nasx/internal/optim"
 	"github.com/nasx/nasx/internal/weights"
@@ -16,8 +17,9 @@ import (
 // val batch, then the clipped SGD weight step) on the small NAS-Bench-201
 // supernet in float64 and compares α and the weights with
 // testdata/gen_architect.py, a port of quark0/darts cnn/architect.py and the
-// train_search.py loop, first and second order. Float64 on both sides: the
-// bound is tight (atol 1e-10, rtol 1e-8).
+// train_search.py loop, first and second order, and the BN running
+// statistics. Float64 on both sides: the bound is tight (atol 1e-10, rtol
+// 1e-8).
 func TestArchitectMatchesReference(t *testing.T) {
 	for _, unrolled := range []bool{false, true} {
 		name := map[bool]string{false: "first", true: "unrolled"}[unrolled]
@@ -58,12 +60,20 @@ func TestArchitectMatchesReference(t *testing.T) {
 			} else {
 				phase1 = func() error { _, err := Run(s, val); return err }
 			}
+			// Its passes update the BN statistics; the state dict (exact in float64) is restored after it.
+			state, err := s.Weights().StateDict()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := phase1(); err != nil {
 				t.Fatal(err)
 			}
 			g0, _ := AlphaParams[float64](s)[0].Grad()
 			d0, _ := f.Tensor("dalpha0")
 			numtest.AllClose(t, g0, d0.Data.([]float64), 1e-10, 1e-8)
+			if err := s.Weights().LoadStateDict(state, true); err != nil {
+				t.Fatal(err)
+			}
 			for it := 0; it < 2; it++ {
 				if _, err := a.Step(train, val); err != nil {
 					t.Fatal(err)
@@ -88,6 +98,36 @@ func TestArchitectMatchesReference(t *testing.T) {
 					}
 				}
 				numtest.AllClose(t, sample, w.Data.([]float64), 1e-10, 1e-8)
+			}
+			// BN running statistics: the reference runs the validation pass at w' on a copy of the model, so
+			// only the train passes (virtual step, w±, weight step) update them.
+			nbuf := 0
+			for _, e := range s.Weights().Entries() {
+				if e.Kind != nn.Buffer {
+					continue
+				}
+				nbuf++
+				w, ok := f.Tensor("b." + e.Name)
+				if !ok {
+					t.Fatalf("no buffer %s in the fixture", e.Name)
+				}
+				st := e.Buffer.State()
+				if n, ok := st.Data.([]int64); ok {
+					if n[0] != w.Data.([]int64)[0] {
+						t.Errorf("%s = %d, want %d", e.Name, n[0], w.Data.([]int64)[0])
+					}
+					continue
+				}
+				d := st.Data.([]float64)
+				n, m := len(d), min(len(d), 16)
+				sample := make([]float64, m)
+				for i := range sample {
+					sample[i] = d[(i*(n-1))/(m-1)]
+				}
+				numtest.AllClose(t, sample, w.Data.([]float64), 1e-10, 1e-8)
+			}
+			if nbuf == 0 {
+				t.Fatal("the supernet registers no BN buffers")
 			}
 		})
 	}

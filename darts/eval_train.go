@@ -264,9 +264,21 @@ type epochRun struct {
 	model           evalModel
 	masks           []*G.Node // drop-path scales; nil without drop-path
 	x, y            *G.Node
-	lossV, logitsV  G.Value
+	out             *runValues
+	readLogits      *G.Node
 	params          []optim.Param[float32]
 	trainVM, evalVM G.VM
+}
+
+// runValues receives the values the machines read. It is its own object, not
+// fields of epochRun, on purpose: a G.Read node keeps a pointer to its target
+// and gorgonia's TapeMachine carries a finalizer (runtime.SetFinalizer in
+// NewTapeMachine). With the targets inside epochRun, which holds the
+// machines, machine → graph → Read op → epochRun → machine was a cycle through
+// a finalized object, which the Go runtime never frees (see
+// runtime.SetFinalizer): every graph Train built stayed in memory.
+type runValues struct {
+	loss, logits G.Value
 }
 
 // dropRNG is the generator of the drop-path masks of one step.
@@ -274,61 +286,88 @@ func dropRNG(seed uint64, epoch, step int) *rand.Rand {
 	return rand.New(rand.NewPCG(seed^0x64726f7070617468, uint64(epoch)<<32|uint64(step)))
 }
 
+// graphBuilt, when set (by tests), is called with the graph Train compiles.
+var graphBuilt func(*G.ExprGraph)
+
+// build builds the graph and its training and evaluation machines. The graph
+// is rebuilt with the input renamed while two of its nodes' hashes collide,
+// which gorgonia's compiler would merge (see nn.CheckHashes).
 func (e *epochRun) build(state []weights.Tensor) error {
+	g, err := nn.BuildDistinct(16, func(salt int) (*G.ExprGraph, *G.ExprGraph, error) {
+		g, err := e.buildGraph(state, salt)
+		return g, g, err
+	}, nil)
+	if err != nil {
+		return err
+	}
+	if graphBuilt != nil {
+		graphBuilt(g)
+	}
+	e.trainVM = G.NewTapeMachine(g, op.VMOpts()...)
+	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(e.readLogits), append(op.VMOpts(), G.EvalMode())...)
+	return nil
+}
+
+// buildGraph builds the model (initialised, or loaded from state), the
+// loss, its gradients and the Read nodes, with the input named
+// nn.SaltName("input", salt).
+func (e *epochRun) buildGraph(state []weights.Tensor, salt int) (*G.ExprGraph, error) {
 	g := G.NewGraph()
 	classes := e.spec.Data.Classes
 	m, err := newEvalModel(g, e.cfg, e.spec.Arch, classes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.model = m
 	if state == nil {
 		if err := m.Init(rand.New(rand.NewPCG(e.cfg.Seed, 0x1417))); err != nil {
-			return err
+			return nil, err
 		}
 	} else if err := m.Params().LoadStateDict(state, true); err != nil {
-		return err
+		return nil, err
 	}
 	var masks func() []*G.Node
 	if e.cfg.DropPath > 0 {
 		masks = m.enableDropPath()
 	}
 	s := e.shape
-	e.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(s[0], s[1], s[2], s[3]), G.WithName("input"),
+	e.x = G.NewTensor(g, tensor.Float32, 4, G.WithShape(s[0], s[1], s[2], s[3]), G.WithName(nn.SaltName("input", salt)),
 		G.WithValue(tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(s[0], s[1], s[2], s[3]))))
 	e.y = G.NewTensor(g, tensor.Int32, 1, G.WithShape(s[0]), G.WithName("target"),
 		G.WithValue(tensor.New(tensor.Of(tensor.Int32), tensor.WithShape(s[0]))))
 	logits, aux, err := m.forward(e.x)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if masks != nil {
 		e.masks = masks()
 	}
 	loss, err := op.CrossEntropy(logits, e.y, e.cfg.LabelSmoothing)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if aux != nil && e.cfg.AuxWeight > 0 {
 		auxLoss, err := op.CrossEntropy(aux, e.y, e.cfg.LabelSmoothing)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if auxLoss, err = G.Mul(auxLoss, G.NewConstant(float32(e.cfg.AuxWeight))); err != nil {
-			return err
+			return nil, err
 		}
 		if loss, err = G.Add(loss, auxLoss); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	learn := m.Learnables()
 	grads, err := G.Grad(loss, learn...)
 	if err != nil {
-		return fmt.Errorf("gradients: %w", err)
+		return nil, fmt.Errorf("gradients: %w", err)
 	}
-	G.Read(loss, &e.lossV)
-	readLogits := G.Read(logits, &e.logitsV)
+	e.out = &runValues{}
+	G.Read(loss, &e.out.loss)
+	e.readLogits = G.Read(logits, &e.out.logits)
 	entries := m.Params().Entries()
+	e.params = nil
 	gv := make([]G.Value, len(grads))
 	k := 0
 	for _, en := range entries {
@@ -339,9 +378,7 @@ func (e *epochRun) build(state []weights.Tensor) error {
 		e.params = append(e.params, optim.NewRead[float32](en.Name, en.Node, &gv[k]))
 		k++
 	}
-	e.trainVM = G.NewTapeMachine(g, G.FreeIntermediates(op.Buffers))
-	e.evalVM = G.NewTapeMachine(g.SubgraphRoots(readLogits), G.EvalMode(), G.FreeIntermediates(op.Buffers))
-	return nil
+	return g, nil
 }
 
 func (e *epochRun) close() {
@@ -386,12 +423,12 @@ func (e *epochRun) train(ctx context.Context, l *data.Loader) error {
 		if err := e.trainVM.RunAll(); err != nil {
 			return fmt.Errorf("step %d: %w", step, err)
 		}
-		loss := float64(scalar32(e.lossV))
+		loss := float64(scalar32(e.out.loss))
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("step %d: loss is %v (lower --lr?)", step, loss)
 		}
 		lossSum += loss
-		top1, _ := topK(e.logitsV.Data().([]float32), ys, e.spec.Data.Classes)
+		top1, _ := topK(e.out.logits.Data().([]float32), ys, e.spec.Data.Classes)
 		correct += top1
 		seen += len(ys)
 		if e.cfg.GradClip > 0 {
@@ -443,7 +480,7 @@ func (e *epochRun) test(ctx context.Context, l *data.Loader) error {
 		if err := e.evalVM.RunAll(); err != nil {
 			return err
 		}
-		logits := e.logitsV.Data().([]float32)
+		logits := e.out.logits.Data().([]float32)
 		t1, t5 := topK(logits, labels, e.spec.Data.Classes)
 		c1, c5 = c1+t1, c5+t5
 		lossSum += crossEntropySum(logits, labels, e.spec.Data.Classes)

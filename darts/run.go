@@ -67,9 +67,10 @@ func Run[T optim.Float](s *Supernet, b Batch[T]) (Output, error) {
 	if err := s.machine.RunAll(); err != nil {
 		return Output{}, fmt.Errorf("darts: step: %w", err)
 	}
-	out := Output{Loss: scalar(s.lossV), Cls: scalar(s.clsV), Rec: scalar(s.recV)}
-	if s.logitsV != nil {
-		out.Correct = correct(s.logitsV.(*tensor.Dense), b.Labels)
+	v := s.vals
+	out := Output{Loss: scalar(v.loss), Cls: scalar(v.cls), Rec: scalar(v.rec)}
+	if v.logits != nil {
+		out.Correct = correct(v.logits.(*tensor.Dense), b.Labels)
 	}
 	if math.IsNaN(out.Loss) || math.IsInf(out.Loss, 0) {
 		return out, fmt.Errorf("darts: loss is %v (cls %v, rec %v): %w", out.Loss, out.Cls, out.Rec, ErrNonFinite)

@@ -190,67 +190,51 @@ type Supernet struct {
 	x, y, target, mask *G.Node
 	// Outputs.
 	loss, logits, cls, rec *G.Node
-	// Values read after each run.
-	lossV, logitsV, clsV, recV G.Value
-	wGradV, aGradV             []G.Value
-	weightNodes, alphaNodes    G.Nodes
-	machine                    G.VM
-	fwdMachine                 G.VM // forward only, built by Forward
+	// Values read after each run: a separate object, not fields of the
+	// Supernet, which holds the machines (see runValues in eval_train.go).
+	vals                    *netValues
+	wGradV, aGradV          []G.Value
+	weightNodes, alphaNodes G.Nodes
+	machine                 G.VM
+	fwdMachine              G.VM // forward only, built by Forward
+}
+
+// netValues receives what a supernet's machine reads after each run.
+type netValues struct {
+	loss, logits, cls, rec G.Value
 }
 
 // NewSupernet builds the supernet of cfg: the graph, the loss of cfg.Task,
-// the gradients w.r.t. every weight and α, and the TapeMachine. Call Init
+// the gradients w.r.t. every weight and α, and the TapeMachine (after
+// nn.CheckHashes: a graph with colliding node hashes is rebuilt with the
+// input renamed "input.1", "input.2", ...). Call Init
 // (or load a state) before the first step.
 func NewSupernet(cfg NetConfig) (*Supernet, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("darts: supernet: %w", err)
 	}
-	// gorgonia's compiler numbers values by their 32-bit hash alone (value
-	// numbering in analysis.go: df.uniques[n.Hashcode()], no equality
-	// check), so two distinct nodes whose hashes collide are silently merged:
-	// wrong values or a shape panic at run time. A supernet graph has ~10^4
-	// nodes, so a collision has a probability of about n²/2^33 ≈ 1% per
-	// graph. The input node's name enters every downstream hash: rebuild with
-	// another name until no two distinct nodes share a hash.
-	for salt := 0; salt < 16; salt++ {
+	// gorgonia merges distinct nodes whose 32-bit hashes collide (≈1% of
+	// supernet graphs): rebuild under a renamed input until none do.
+	s, err := nn.BuildDistinct(16, func(salt int) (*Supernet, *G.ExprGraph, error) {
 		s, err := build(cfg, salt)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		a, b := s.hashCollision()
-		if a == nil {
-			return s, nil
-		}
-		s.Close()
-		if salt == 15 {
-			return nil, fmt.Errorf("darts: supernet: nodes %q and %q share the gorgonia hash %#x in 16 rebuilds", a.Name(), b.Name(), a.Hashcode())
-		}
+		return s, s.g, nil
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("darts: supernet: %w", err)
 	}
-	panic("unreachable")
-}
-
-// hashCollision returns two distinct nodes of the graph with equal hashes.
-func (s *Supernet) hashCollision() (*G.Node, *G.Node) {
-	seen := map[uint32]*G.Node{}
-	for _, n := range s.g.AllNodes() {
-		h := n.Hashcode()
-		if o, ok := seen[h]; ok && o != n {
-			return o, n
-		}
-		seen[h] = n
-	}
-	return nil, nil
+	s.machine = G.NewTapeMachine(s.g, op.VMOpts()...)
+	return s, nil
 }
 
 func build(cfg NetConfig, salt int) (*Supernet, error) {
 	s := &Supernet{cfg: cfg, g: G.NewGraph()}
 	var feat *G.Node
 	var err error
-	name := "input"
-	if salt > 0 {
-		name = fmt.Sprintf("input.%d", salt)
-	}
-	s.x = G.NewTensor(s.g, cfg.Dtype, 4, G.WithShape(cfg.Batch, 3, cfg.Height, cfg.Width), G.WithName(name), G.WithInit(G.Zeroes()))
+	s.x = G.NewTensor(s.g, cfg.Dtype, 4, G.WithShape(cfg.Batch, 3, cfg.Height, cfg.Width), G.WithName(nn.SaltName("input", salt)),
+		G.WithInit(G.Zeroes()))
 	if cfg.Space == SpaceDARTS {
 		feat, err = s.buildDARTS()
 	} else {
@@ -663,7 +647,7 @@ func (s *Supernet) buildHeads(feat *G.Node) error {
 	return err
 }
 
-// buildGrads takes the gradients and attaches Read nodes and the machine.
+// buildGrads takes the gradients and attaches the Read nodes.
 func (s *Supernet) buildGrads() error {
 	s.weightNodes = s.weights.Learnables()
 	s.alphaNodes = s.alphas.Learnables()
@@ -682,15 +666,15 @@ func (s *Supernet) buildGrads() error {
 			G.Read(gr, &s.aGradV[i-nw])
 		}
 	}
-	G.Read(s.loss, &s.lossV)
+	s.vals = &netValues{}
+	G.Read(s.loss, &s.vals.loss)
 	if s.logits != nil {
-		G.Read(s.logits, &s.logitsV)
-		G.Read(s.cls, &s.clsV)
+		G.Read(s.logits, &s.vals.logits)
+		G.Read(s.cls, &s.vals.cls)
 	}
 	if s.rec != nil {
-		G.Read(s.rec, &s.recV)
+		G.Read(s.rec, &s.vals.rec)
 	}
-	s.machine = G.NewTapeMachine(s.g, G.FreeIntermediates(op.Buffers))
 	return nil
 }
 

@@ -3,12 +3,15 @@ package darts
 import (
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"weak"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/numtest"
 	"github.com/nasx/nasx/internal/optim"
 	"github.com/nasx/nasx/internal/weights"
@@ -107,7 +110,7 @@ func checkParity[T optim.Float](t *testing.T, s *Supernet, file string, b Batch[
 	if err != nil {
 		t.Fatal(err)
 	}
-	numtest.AllClose(t, s.logitsV.(*tensor.Dense).Data().([]T), get("logits"), atol, rtol)
+	numtest.AllClose(t, s.vals.logits.(*tensor.Dense).Data().([]T), get("logits"), atol, rtol)
 	numtest.AllClose(t, []T{T(out.Cls)}, get("cls"), atol, rtol)
 	numtest.AllClose(t, []T{T(out.Loss)}, get("loss"), atol, rtol)
 	if s.rec != nil {
@@ -226,44 +229,40 @@ func TestParityDARTSWithMIM(t *testing.T) {
 	checkParity(t, s, "darts_mim_c2_l5.safetensors", Batch[float32]{X: xm, Labels: labels(2, 10), Target: target, Mask: mask}, 1e-4, 1e-4)
 }
 
-// TestHashCollisionDetected: gorgonia hashes an input node from its type,
-// shape and name, and the scalar float32 inputs "w35249" and "w135004"
-// share the 32-bit hash 4202905711 (found by a birthday search). The graph
-// keeps both nodes, but the compiler would merge them; hashCollision must
-// report them. (Colliding supernets exist too: a C=4, 3-cell, batch-8
-// graph crashed with "Add failed: Shape mismatch. Expected (8, 16, 1, 1).
-// Got (8, 16, 4, 4)" before NewSupernet rebuilt colliding graphs, but op
-// hashes include the BatchNorm ids, so such a witness depends on test order.)
-func TestHashCollisionDetected(t *testing.T) {
-	s := &Supernet{g: G.NewGraph()}
-	a := G.NewScalar(s.g, tensor.Float32, G.WithName("w35249"))
-	b := G.NewScalar(s.g, tensor.Float32, G.WithName("w135004"))
-	if a.Hashcode() != b.Hashcode() || a == b {
-		t.Fatalf("witness lost: hashes %d and %d", a.Hashcode(), b.Hashcode())
-	}
-	if x, y := s.hashCollision(); x == nil || y == nil {
-		t.Error("hashCollision missed the colliding pair")
-	}
-	ok := &Supernet{g: G.NewGraph()}
-	G.NewScalar(ok.g, tensor.Float32, G.WithName("w35249"))
-	G.NewScalar(ok.g, tensor.Float32, G.WithName("w35250"))
-	if x, _ := ok.hashCollision(); x != nil {
-		t.Error("hashCollision reported distinct hashes as a collision")
-	}
-}
-
 // TestSupernetHasNoCollision: the small batch-8 supernet builds without two
 // nodes sharing a hash, and runs.
 func TestSupernetHasNoCollision(t *testing.T) {
 	cfg := NetConfig{Space: SpaceDARTS, C: 4, Layers: 3, Classes: 10, Batch: 8, Height: 16, Width: 16,
 		Dtype: tensor.Float32, Task: mim.TaskCls}
 	s := newTestNet(t, cfg)
-	if a, b := s.hashCollision(); a != nil {
-		t.Fatalf("NewSupernet left a collision: %s and %s", a.Name(), b.Name())
+	if err := nn.CheckHashes(s.g); err != nil {
+		t.Fatalf("NewSupernet left a collision: %v", err)
 	}
 	x := images(8, 16, 16)
 	fillPattern(t, s)
 	if _, err := Run(s, Batch[float32]{X: x, Labels: labels(8, 10)}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSupernetReleasesGraph checks that a closed supernet's graph is garbage (see TestTrainReleasesGraph: the
+// Read targets were fields of the Supernet, which holds the finalized machine, so the graph was never freed).
+func TestSupernetReleasesGraph(t *testing.T) {
+	wp := func() weak.Pointer[G.ExprGraph] {
+		s, err := NewSupernet(NetConfig{Space: SpaceNB201, C: 4, Layers: 1, Classes: 10, Batch: 2, Height: 32, Width: 32,
+			Dtype: tensor.Float64, Task: mim.TaskClsMask, PatchSize: 8, ClampLo: -2, ClampHi: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return weak.Make(s.g)
+	}()
+	for range 3 { // the first GC runs the machine's finalizer, the next ones free what it held
+		runtime.GC()
+	}
+	if wp.Value() != nil {
+		t.Error("the graph of a closed supernet is still reachable after 3 GCs")
 	}
 }

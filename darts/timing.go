@@ -54,7 +54,7 @@ func (s *Supernet) Forward() (float64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("darts: forward machine: %w", err)
 		}
-		s.fwdMachine = G.NewTapeMachine(s.g, G.WithPrecompiled(prog, locMap), G.FreeIntermediates(op.Buffers, s.loss))
+		s.fwdMachine = G.NewTapeMachine(s.g, append(op.VMOpts(s.loss), G.WithPrecompiled(prog, locMap))...)
 	}
 	s.fwdMachine.Reset()
 	if err := s.fwdMachine.RunAll(); err != nil {

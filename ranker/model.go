@@ -83,8 +83,14 @@ type Model struct {
 	negSign *G.Node // (B, B): −sign(y_i − y_j)
 	factor  *G.Node // scalar loss_factor
 
-	encV, scoreV, logitsV, lossV, ceV, rankV G.Value
-	scoreOnlyV                               G.Value
+	// vals receives what the machines read. It is a separate object on
+	// purpose: a G.Read node points at its target and gorgonia's TapeMachine
+	// carries a finalizer, so targets inside Model (which holds the machines)
+	// made machine → graph → Read op → Model → machine a cycle through a
+	// finalized object, which the Go runtime never frees.
+	vals      *modelValues
+	evalReads G.Nodes // the Read nodes of the evaluation machine
+	scoreRead *G.Node // the Read node of the score-only machine
 
 	// train runs forward and backward; eval the forward pass (encoder,
 	// score head, decoder, tier logits); scoreOnly the encoder and the
@@ -92,6 +98,12 @@ type Model struct {
 	// no tiers.
 	train, eval, scoreOnly G.VM
 	params                 []optim.Param[float32]
+}
+
+// modelValues receives the values the machines read after a run.
+type modelValues struct {
+	enc, score, logits, loss, ce, rank G.Value
+	scoreOnly                          G.Value
 }
 
 // NewModel builds the model for batches of batch architectures, with
@@ -108,11 +120,22 @@ func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
 	if batch < 2 {
 		return nil, fmt.Errorf("ranker: batch %d, want >= 2 (RankLoss needs pairs)", batch)
 	}
-	m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
-	m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
-	if err := m.build(); err != nil {
+	// gorgonia merges distinct nodes whose 32-bit hashes collide: rebuild
+	// under a renamed input until none do (nn.CheckHashes).
+	m, err := nn.BuildDistinct(16, func(salt int) (*Model, *G.ExprGraph, error) {
+		m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
+		m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
+		if err := m.build(salt); err != nil {
+			return nil, nil, err
+		}
+		return m, m.g, nil
+	}, nil)
+	if err != nil {
 		return nil, fmt.Errorf("ranker: build model: %w", err)
 	}
+	m.train = G.NewTapeMachine(m.g, append(op.VMOpts(), G.BindDualValues(m.b.Params.Learnables()...))...)
+	m.eval = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.evalReads...), op.VMOpts()...)
+	m.scoreOnly = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.scoreRead), op.VMOpts()...)
 	if err := m.initWeights(rand.New(rand.NewPCG(seed, 0x6e6172))); err != nil {
 		return nil, err
 	}
@@ -141,10 +164,12 @@ func (m *Model) posTable(n int) []float32 {
 	return out
 }
 
-func (m *Model) build() error {
+// build builds the graph (without machines), its input named
+// nn.SaltName("x", salt).
+func (m *Model) build(salt int) error {
 	c, b, B := m.Cfg, m.b, m.Batch
 	L, D := c.Tokens, c.DModel
-	m.x = m.input("x", B, L, c.DPatch)
+	m.x = m.input(nn.SaltName("x", salt), B, L, c.DPatch)
 	lc := nn.LayerConfig{DInner: c.DInner, Attention: nn.AttentionConfig{
 		DModel: D, NHead: c.NHead, DK: c.DK, DV: c.DV, Dropout: c.Dropout, Eps: layerNormEps}}
 	pe := m.constant(m.posTable(B), B, L, D)
@@ -306,18 +331,16 @@ func (m *Model) build() error {
 		return err
 	}
 
-	reads := G.Nodes{G.Read(enc, &m.encV), G.Read(score, &m.scoreV), G.Read(logits, &m.logitsV)}
-	evalG := m.g.ExactSubgraphRoots(reads...)
-	scoreG := m.g.ExactSubgraphRoots(G.Read(score, &m.scoreOnlyV))
-	lossReads := G.Nodes{G.Read(loss, &m.lossV), G.Read(ce, &m.ceV), G.Read(rank, &m.rankV)}
-	_ = lossReads
-	learn := b.Params.Learnables()
-	if _, err := G.Grad(loss, learn...); err != nil {
+	m.vals = &modelValues{}
+	v := m.vals
+	m.evalReads = G.Nodes{G.Read(enc, &v.enc), G.Read(score, &v.score), G.Read(logits, &v.logits)}
+	m.scoreRead = G.Read(score, &v.scoreOnly)
+	G.Read(loss, &v.loss)
+	G.Read(ce, &v.ce)
+	G.Read(rank, &v.rank)
+	if _, err := G.Grad(loss, b.Params.Learnables()...); err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
-	m.train = G.NewTapeMachine(m.g, G.BindDualValues(learn...), G.FreeIntermediates(op.Buffers))
-	m.eval = G.NewTapeMachine(evalG, G.FreeIntermediates(op.Buffers))
-	m.scoreOnly = G.NewTapeMachine(scoreG, G.FreeIntermediates(op.Buffers))
 	m.params = nn.OptimParams[float32](b.Params)
 	return nil
 }
@@ -475,15 +498,16 @@ type batchOut struct {
 }
 
 func (m *Model) outputs(training bool) batchOut {
+	v := m.vals
 	o := batchOut{
-		enc:    m.encV.Data().([]float32),
-		score:  m.scoreV.Data().([]float32),
-		logits: m.logitsV.Data().([]float32),
+		enc:    v.enc.Data().([]float32),
+		score:  v.score.Data().([]float32),
+		logits: v.logits.Data().([]float32),
 	}
 	if training {
-		o.loss = float64(m.lossV.Data().(float32))
-		o.ce = float64(m.ceV.Data().(float32))
-		o.rank = float64(m.rankV.Data().(float32))
+		o.loss = float64(v.loss.Data().(float32))
+		o.ce = float64(v.ce.Data().(float32))
+		o.rank = float64(v.rank.Data().(float32))
 	}
 	return o
 }
@@ -539,7 +563,7 @@ func (m *Model) Scores(f *Features, idx []int) ([]float64, error) {
 		if err := m.scoreOnly.RunAll(); err != nil {
 			return nil, fmt.Errorf("ranker: scores: %w", err)
 		}
-		sc := m.scoreOnlyV.Data().([]float32)
+		sc := m.vals.scoreOnly.Data().([]float32)
 		for k := range n {
 			out[lo+k] = float64(sc[k])
 		}

@@ -3,7 +3,13 @@ package ranker
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"weak"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/nasx/nasx/internal/nn"
 )
 
 // tinyConfig is a small model for tests (dims chosen only to be small).
@@ -110,5 +116,27 @@ func TestScoresMatchForward(t *testing.T) {
 				t.Errorf("arch %d: Scores %g, forward %g", idx[lo+k], got[lo+k], out.score[k])
 			}
 		}
+	}
+}
+
+// TestModelReleasesGraph checks that the model's graph has no hash collision and is garbage once closed. It failed while the Read targets were
+// fields of Model: Model → machine (finalized) → graph → Read op → Model was a cycle the Go runtime never frees.
+func TestModelReleasesGraph(t *testing.T) {
+	wp := func() weak.Pointer[G.ExprGraph] {
+		m, err := NewModel(tinyConfig(), 4, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nn.CheckHashes(m.g); err != nil {
+			t.Errorf("NewModel compiled a graph with a hash collision: %v", err)
+		}
+		m.Close()
+		return weak.Make(m.g)
+	}()
+	for range 3 { // the first GC runs the machines' finalizers, the next ones free what they held
+		runtime.GC()
+	}
+	if wp.Value() != nil {
+		t.Error("the graph of a closed model is still reachable after 3 GCs")
 	}
 }

@@ -3,7 +3,8 @@
 # Run: cd darts/testdata && /usr/bin/python3 gen_architect.py   (torch 1.13.0a0, numpy 1.24.2)
 # The second-order step is a port of quark0/darts f276dd3 cnn/architect.py (_compute_unrolled_model,
 # _backward_step_unrolled, _hessian_vector_product with r=1e-2); the loop is cnn/train_search.py: the α step
-# on the val batch, then the weight step (zero_grad, backward, clip_grad_norm_(5), SGD step).
+# on the val batch, then the weight step (zero_grad, backward, clip_grad_norm_(5), SGD step). The fixture holds
+# α, the first α gradient, and samples of the weights ('w.') and of the BN buffers ('b.') after two iterations.
 import copy
 
 import numpy as np
@@ -84,12 +85,21 @@ def run(unrolled):
         w_opt.step()
     out = {'alpha': alpha.detach().numpy().copy(), 'dalpha0': dalpha0}
     for name, p in ws:  # sampled as gen_supernet.py does
-        v = p.detach().numpy().reshape(-1)
-        n = v.size
-        m = min(n, 16)
-        idx = [0] if m == 1 else [(i * (n - 1)) // (m - 1) for i in range(m)]
-        out['w.' + name] = v[idx].copy()
+        out['w.' + name] = sample(p)
+    # The BN buffers of the real model. In the unrolled step the validation pass at w' runs on a copy
+    # (architect.py _construct_model_from_theta; deepcopy here), so it leaves these untouched: per iteration
+    # the running statistics see 4 batches (the train pass of the virtual step, w+, w-, the weight step).
+    for name, b in model.named_buffers():
+        out['b.' + name] = b.detach().numpy().reshape(()).copy() if b.dim() == 0 else sample(b)
     return out
+
+
+def sample(t):
+    v = t.detach().numpy().reshape(-1)
+    n = v.size
+    m = min(n, 16)
+    idx = [0] if m == 1 else [(i * (n - 1)) // (m - 1) for i in range(m)]
+    return v[idx].copy()
 
 
 sfwrite.save('architect_first.safetensors', run(False))

@@ -447,64 +447,72 @@ def count_macs(model, shape):
 
 
 NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|"
-counts = {}
-torch.manual_seed(0)
-for name, make, shape in [
-    ("cifar10_DARTS_V2_C36_L20_aux", lambda: NetworkCIFAR(36, 10, 20, True, DARTS_V2), (1, 3, 32, 32)),
-    ("cifar100_DARTS_V2_C36_L20_aux", lambda: NetworkCIFAR(36, 100, 20, True, DARTS_V2), (1, 3, 32, 32)),
-    ("cifar10_DARTS_V2_C16_L8", lambda: NetworkCIFAR(16, 10, 8, False, DARTS_V2), (1, 3, 32, 32)),
-    ("imagenet_DARTS_V2_C48_L14_aux", lambda: NetworkImageNet(48, 1000, 14, True, DARTS_V2), (1, 3, 224, 224)),
-    ("nb201_cifar10_C16_N5", lambda: TinyNetwork(16, 5, nb201_genotype(NB201_ARCH), 10), (1, 3, 32, 32)),
-]:
-    m = make()
-    counts[name] = {
-        "params": count_params(m),
-        "params_with_aux": int(sum(p.numel() for p in m.parameters())),
-        "mult_adds": count_macs(m, shape),
-        "state_dict_keys": list(m.state_dict().keys()),
-    }
-with open("eval_counts.json", "w") as f:
-    json.dump(counts, f, indent=0)
-    f.write("\n")
-
-# ---- parity fixtures ----
-os.makedirs("eval", exist_ok=True)
-rng = np.random.default_rng(11)
 
 
-def save(name, a):
-    if isinstance(a, torch.Tensor):
-        a = a.detach().numpy()
-    np.save(f"eval/{name}.npy", np.ascontiguousarray(a, dtype=np.float32))
+def main():
+    global rng, counts_small
+    counts = {}
+    torch.manual_seed(0)
+    for name, make, shape in [
+        ("cifar10_DARTS_V2_C36_L20_aux", lambda: NetworkCIFAR(36, 10, 20, True, DARTS_V2), (1, 3, 32, 32)),
+        ("cifar100_DARTS_V2_C36_L20_aux", lambda: NetworkCIFAR(36, 100, 20, True, DARTS_V2), (1, 3, 32, 32)),
+        ("cifar10_DARTS_V2_C16_L8", lambda: NetworkCIFAR(16, 10, 8, False, DARTS_V2), (1, 3, 32, 32)),
+        ("imagenet_DARTS_V2_C48_L14_aux", lambda: NetworkImageNet(48, 1000, 14, True, DARTS_V2), (1, 3, 224, 224)),
+        ("nb201_cifar10_C16_N5", lambda: TinyNetwork(16, 5, nb201_genotype(NB201_ARCH), 10), (1, 3, 32, 32)),
+    ]:
+        m = make()
+        counts[name] = {
+            "params": count_params(m),
+            "params_with_aux": int(sum(p.numel() for p in m.parameters())),
+            "mult_adds": count_macs(m, shape),
+            "state_dict_keys": list(m.state_dict().keys()),
+        }
+    with open("eval_counts.json", "w") as f:
+        json.dump(counts, f, indent=0)
+        f.write("\n")
+
+    # ---- parity fixtures ----
+    os.makedirs("eval", exist_ok=True)
+    rng = np.random.default_rng(11)
 
 
-def parity(case, m, shape, aux_weight=None):
-    m.train()
-    with torch.no_grad():  # BN affine parameters are 1/0 at init; redraw them so that a swap would show
-        for mod in m.modules():
-            if isinstance(mod, nn.BatchNorm2d) and mod.affine:
-                mod.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, mod.weight.shape).astype(np.float32)))
-                mod.bias.copy_(torch.tensor(rng.standard_normal(mod.bias.shape).astype(np.float32) * 0.3))
-    params = [p for _, p in m.named_parameters()]
-    save(f"{case}_params", torch.cat([p.detach().reshape(-1) for p in params]))
-    x = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
-    out = m(x)
-    logits = out[0] if isinstance(out, tuple) else out
-    R = torch.tensor(rng.standard_normal(logits.shape).astype(np.float32))
-    (logits * R).sum().backward()
-    save(f"{case}_x", x)
-    save(f"{case}_R", R)
-    save(f"{case}_logits", logits)
-    save(f"{case}_dx", x.grad)
-    save(f"{case}_grads", torch.cat([p.grad.reshape(-1) for p in params]))
-    counts_small[case] = list(m.state_dict().keys())
+    def save(name, a):
+        if isinstance(a, torch.Tensor):
+            a = a.detach().numpy()
+        np.save(f"eval/{name}.npy", np.ascontiguousarray(a, dtype=np.float32))
 
 
-counts_small = {}
-torch.manual_seed(1)
-parity("cifar_v2_C4_L3", NetworkCIFAR(4, 10, 3, False, DARTS_V2), (2, 3, 16, 16))
-parity("cifar_mixed_C4_L3", NetworkCIFAR(4, 10, 3, False, MIXED), (2, 3, 16, 16))
-parity("nb201_C4_N1", TinyNetwork(4, 1, nb201_genotype(NB201_ARCH), 10), (2, 3, 16, 16))
-with open("eval/keys.json", "w") as f:
-    json.dump(counts_small, f, indent=0)
-    f.write("\n")
+    def parity(case, m, shape, aux_weight=None):
+        m.train()
+        with torch.no_grad():  # BN affine parameters are 1/0 at init; redraw them so that a swap would show
+            for mod in m.modules():
+                if isinstance(mod, nn.BatchNorm2d) and mod.affine:
+                    mod.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, mod.weight.shape).astype(np.float32)))
+                    mod.bias.copy_(torch.tensor(rng.standard_normal(mod.bias.shape).astype(np.float32) * 0.3))
+        params = [p for _, p in m.named_parameters()]
+        save(f"{case}_params", torch.cat([p.detach().reshape(-1) for p in params]))
+        x = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+        out = m(x)
+        logits = out[0] if isinstance(out, tuple) else out
+        R = torch.tensor(rng.standard_normal(logits.shape).astype(np.float32))
+        (logits * R).sum().backward()
+        save(f"{case}_x", x)
+        save(f"{case}_R", R)
+        save(f"{case}_logits", logits)
+        save(f"{case}_dx", x.grad)
+        save(f"{case}_grads", torch.cat([p.grad.reshape(-1) for p in params]))
+        counts_small[case] = list(m.state_dict().keys())
+
+
+    counts_small = {}
+    torch.manual_seed(1)
+    parity("cifar_v2_C4_L3", NetworkCIFAR(4, 10, 3, False, DARTS_V2), (2, 3, 16, 16))
+    parity("cifar_mixed_C4_L3", NetworkCIFAR(4, 10, 3, False, MIXED), (2, 3, 16, 16))
+    parity("nb201_C4_N1", TinyNetwork(4, 1, nb201_genotype(NB201_ARCH), 10), (2, 3, 16, 16))
+    with open("eval/keys.json", "w") as f:
+        json.dump(counts_small, f, indent=0)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

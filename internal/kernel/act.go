@@ -181,9 +181,14 @@ func Dot[T Float](a, b []T) float64 {
 }
 
 // dot is the serial float64-accumulated dot product; four partial sums break the add dependency chain.
+// float32 runs dotF64AVX2 (8 products per step, exact in float64) where the CPU has it.
 func dot[T Float](a, b []T) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
+	if a32, ok := any(a).([]float32); ok && useAVX2 && len(a) >= 8 {
+		i = len(a) &^ 7
+		s0 = dotF64AVX2(&a32[0], &any(b).([]float32)[:len(a)][0], i)
+	}
 	for ; i+4 <= len(a); i += 4 {
 		s0 += float64(a[i]) * float64(b[i])
 		s1 += float64(a[i+1]) * float64(b[i+1])

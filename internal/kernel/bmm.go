@@ -20,7 +20,7 @@ func BatchedMatMul[T Float](dst, a, b []T, batch int, dims MatMulDims, alpha, be
 // outputs share one operand matrix.
 func BatchedMatMulIndexed[T Float](dst, a, b []T, batch int, aIdx, bIdx []int, dims MatMulDims, alpha, beta T) {
 	sa, sb, sc := dims.M*dims.K, dims.K*dims.N, dims.M*dims.N
-	one := func(i int) {
+	one := func(i int, par bool) {
 		ia, ib := i, i
 		if aIdx != nil {
 			ia = aIdx[i]
@@ -28,15 +28,15 @@ func BatchedMatMulIndexed[T Float](dst, a, b []T, batch int, aIdx, bIdx []int, d
 		if bIdx != nil {
 			ib = bIdx[i]
 		}
-		bmmGemm(dims, alpha, a[ia*sa:(ia+1)*sa], b[ib*sb:(ib+1)*sb], beta, dst[i*sc:(i+1)*sc])
+		bmmGemm(dims, alpha, a[ia*sa:(ia+1)*sa], b[ib*sb:(ib+1)*sb], beta, dst[i*sc:(i+1)*sc], par)
 	}
 	if batch == 1 {
-		one(0) // a single large GEMM: gemm parallelises inside
+		one(0, true) // a single GEMM: gemm parallelises inside
 		return
 	}
 	ParallelFor(batch, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			one(i)
+			one(i, false)
 		}
 	})
 }
@@ -67,8 +67,8 @@ func SumBlocks[T Float](dst, src []T, idx []int, block int) {
 	})
 }
 
-// bmmGemm runs one row-major GEMM of a batch through gemm.
-func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T) {
+// bmmGemm runs one row-major GEMM of a batch through gemm, spread over the cores with par.
+func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T, par bool) {
 	lda, ldb := dims.K, dims.N // stored A is m×k, stored B is k×n
 	if dims.TransA {
 		lda = dims.M
@@ -76,7 +76,7 @@ func bmmGemm[T Float](dims MatMulDims, alpha T, a, b []T, beta T, c []T) {
 	if dims.TransB {
 		ldb = dims.K
 	}
-	gemm(dims.TransA, dims.TransB, dims.M, dims.N, dims.K, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(dims.N, 1))
+	gemm(dims.TransA, dims.TransB, dims.M, dims.N, dims.K, alpha, a, max(lda, 1), b, max(ldb, 1), beta, c, max(dims.N, 1), par)
 }
 
 // ColumnSums writes dst[j] = Σ_r x[r, j] for x laid out as (rows, d); the bias gradient of Linear.

@@ -1,6 +1,9 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 // filterBlocks is the fixed number of sample blocks whose partial filter gradients Conv2dBackwardFilter sums.
 // It does not depend on GOMAXPROCS, so the summation order, and hence the float result, is the same on every
@@ -40,6 +43,9 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
+	if pointwise32(g, x, w, bias, y, false) {
+		return
+	}
 	ParallelFor(g.N, func(lo, hi int) {
 		var col []T
 		if !g.Pointwise() {
@@ -54,7 +60,7 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 					im2col(g, cg, xg, col)
 					b = col
 				}
-				gemm(false, false, kg, l, ckk, 1, w[gr*kg*ckk:(gr+1)*kg*ckk], ckk, b, l, 0, yg, l)
+				gemm(false, false, kg, l, ckk, 1, w[gr*kg*ckk:(gr+1)*kg*ckk], ckk, b, l, 0, yg, l, false)
 			}
 			if bias != nil {
 				yn := y[n*g.K*l : (n+1)*g.K*l]
@@ -93,6 +99,9 @@ func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
+	if pointwise32(g, dy, w, nil, dx, true) {
+		return
+	}
 	ParallelFor(g.N, func(lo, hi int) {
 		var col []T
 		if !g.Pointwise() {
@@ -104,10 +113,10 @@ func Conv2dBackwardData[T Float](g ConvGeom, x, w, dy, dx []T) {
 				dyg := dy[(n*g.K+gr*kg)*l : (n*g.K+(gr+1)*kg)*l]
 				wg := w[gr*kg*ckk : (gr+1)*kg*ckk]
 				if col == nil {
-					gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, dxg, l)
+					gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, dxg, l, false)
 					continue
 				}
-				gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, col, l)
+				gemm(true, false, ckk, l, kg, 1, wg, ckk, dyg, l, 0, col, l, false)
 				col2im(g, cg, col, dxg)
 			}
 		}
@@ -138,6 +147,25 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 	ckk, l := cg*g.KH*g.KW, oh*ow
 	nb := min(filterBlocks, g.N)
 	partial := make([]T, nb*len(dw))
+	if x32, ok := any(x).([]float32); ok && g.Pointwise() && g.Groups == 1 {
+		// One register-blocked pass per sample block: dW_b = Σ_{n in block b} dY_n·X_nᵀ, the sum over the
+		// block's samples kept in the dot kernel's accumulators.
+		dy32, p32 := any(dy).([]float32), any(partial).([]float32)
+		inner := nb < runtime.GOMAXPROCS(0) // few samples: parallel over each block's dot blocks instead
+		outer := ParallelFor
+		if inner {
+			outer = func(n int, fn func(lo, hi int)) { fn(0, n) }
+		}
+		outer(nb, func(blo, bhi int) {
+			for b := blo; b < bhi; b++ {
+				n0, n1 := b*g.N/nb, (b+1)*g.N/nb
+				gemm32NT(g.K, g.C, l, dy32[n0*g.K*l:], l, g.K*l, x32[n0*g.C*l:], l, g.C*l, n1-n0, false,
+					p32[b*len(dw):(b+1)*len(dw)], g.C, inner)
+			}
+		})
+		sumPartials(nb, partial, dw)
+		return
+	}
 	ParallelFor(nb, func(blo, bhi int) {
 		var col []T
 		if !g.Pointwise() {
@@ -155,12 +183,53 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 						src = col
 					}
 					// acc_g (kg × ckk) += dy_g (kg × l) · srcᵀ (l × ckk)
-					gemm(false, true, kg, ckk, l, 1, dyg, l, src, l, 1, acc[gr*kg*ckk:(gr+1)*kg*ckk], ckk)
+					gemm(false, true, kg, ckk, l, 1, dyg, l, src, l, 1, acc[gr*kg*ckk:(gr+1)*kg*ckk], ckk, false)
 				}
 			}
 		}
 	})
 	sumPartials(nb, partial, dw)
+}
+
+// pointwise32 runs a float32 1×1 stride-1 convolution with one group (g.ReLU already applied by the caller)
+// on the register-blocked GEMM: dst_n = op(W)·src_n (+ bias) for every sample n, with op(W) = W (K×C) forward
+// and Wᵀ for the data gradient (transW), packed once for all samples; parallel over samples (over the blocks of
+// each product when there are fewer samples than cores). It reports
+// false, doing nothing, for other geometries and for float64.
+func pointwise32[T Float](g ConvGeom, src, w, bias, dst []T, transW bool) bool {
+	s32, ok := any(src).([]float32)
+	if !ok || !g.Pointwise() || g.Groups != 1 {
+		return false
+	}
+	w32, d32 := any(w).([]float32), any(dst).([]float32)
+	m, k, l := g.K, g.C, g.H*g.W // forward: (K×C)·(C×P)
+	if transW {
+		m, k = g.C, g.K // data gradient: (C×K)·(K×P)
+	}
+	ps, ap := getScratch32((m + gemmMR - 1) / gemmMR * gemmMR * k)
+	defer scratch32.Put(ps)
+	packPanels(transW, m, k, w32, g.C, ap)
+	// Parallel over samples; with fewer samples than cores, over the blocks of each sample's product instead.
+	inner := g.N < runtime.GOMAXPROCS(0)
+	outer := ParallelFor
+	if inner {
+		outer = func(n int, fn func(lo, hi int)) { fn(0, n) }
+	}
+	outer(g.N, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			dn := d32[n*m*l : (n+1)*m*l]
+			gemm32Packed(m, l, k, ap, s32[n*k*l:(n+1)*k*l], l, false, dn, l, inner)
+			if bias != nil {
+				for c, bv := range any(bias).([]float32) {
+					row := dn[c*l : (c+1)*l]
+					for i := range row {
+						row[i] += bv
+					}
+				}
+			}
+		}
+	})
+	return true
 }
 
 // ConvBiasGrad computes db[k] = Σ_{n,i} dy[n, k, i] for dy of shape (n, k, hw); db is overwritten.

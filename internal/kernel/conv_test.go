@@ -224,10 +224,10 @@ func TestGemmForms(t *testing.T) {
 				}
 			}
 			got := append([]float64(nil), c0...)
-			gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, got, n)
+			gemm(tr[0], tr[1], m, n, k, 1, a, lda, b, ldb, beta, got, n, false)
 			close64(t, fmt.Sprintf("gemm%v beta %g", tr, beta), got, want, 1e-14)
 			got = append([]float64(nil), c0...)
-			gemm(tr[0], tr[1], m, n, k, 1.0000001, a, lda, b, ldb, beta, got, n) // alpha ≠ 1: BLAS path
+			gemm(tr[0], tr[1], m, n, k, 1.0000001, a, lda, b, ldb, beta, got, n, false) // alpha ≠ 1: BLAS path
 			close64(t, fmt.Sprintf("blas gemm%v beta %g", tr, beta), got, want, 1e-6)
 		}
 	}

@@ -16,19 +16,17 @@ func depthwiseForwardWide[T Float](g ConvGeom, x, w, bias, y []T) {
 	hw, l, kk := g.H*g.W, wg.oh*wg.ow, g.KH*g.KW
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
-		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
+			// Output row o is wide row o: its ow real columns are written straight into y (no crop).
+			yp := y[p*l : (p+1)*l]
 			if bias != nil {
-				for i := range yw {
-					yw[i] = bias[c]
+				for i := range yp {
+					yp[i] = bias[c]
 				}
-				vo.axpyTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
-			} else {
-				vo.setTaps(yw, w[c*kk:(c+1)*kk], xp, wg.offs)
 			}
-			cropPlane(wg, yw, y[p*l:(p+1)*l])
+			vo.taps2D(yp, wg.ow, w[c*kk:(c+1)*kk], xp, wg.wp, wg.offs, wg.oh, wg.ow, bias != nil)
 		}
 	})
 }
@@ -58,6 +56,15 @@ func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 		for p := lo; p < hi; p++ {
 			c := p % g.C
 			widenPlane(wg, dy[p*l:(p+1)*l], dyw)
+			if g.stride1() {
+				// Input row r is padded row r+ph: gather straight into dx (no unpad copy).
+				dxc := dx[p*hw : (p+1)*hw]
+				vo.taps2D(dxc, g.W, w[c*kk:(c+1)*kk], dywp[g.PH*wg.wp+g.PW:], wg.wp, goffs, g.H, g.W, false)
+				if g.ReLU {
+					reluMaskInPlace(dxc, x[p*hw:(p+1)*hw])
+				}
+				continue
+			}
 			vo.setTaps(dxp, w[c*kk:(c+1)*kk], dywp, goffs)
 			if g.ReLU {
 				unpadPlaneMasked(wg, dxp, x[p*hw:(p+1)*hw], dx[p*hw:(p+1)*hw])
@@ -68,24 +75,25 @@ func depthwiseBackwardDataWide[T Float](g ConvGeom, x, w, dy, dx []T) {
 	})
 }
 
-// depthwiseBackwardFilterWide is Conv2dBackwardFilter for depthwise geometries: one SIMD dot per tap and
-// sample, parallel over channels, samples summed in order.
+// depthwiseBackwardFilterWide is Conv2dBackwardFilter for depthwise geometries: per sample, one fused SIMD pass
+// over the plane computes every tap's dot (dotTaps2D), parallel over channels, samples summed in order.
 func depthwiseBackwardFilterWide[T Float](g ConvGeom, x, dy, dw []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
 	hw, l, kk := g.H*g.W, wg.oh*wg.ow, g.KH*g.KW
 	ParallelFor(g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
-		dyw := make([]T, wg.l)
+		part := make([]T, kk)
 		for c := lo; c < hi; c++ {
 			dwc := dw[c*kk : (c+1)*kk]
 			clear(dwc)
 			for n := 0; n < g.N; n++ {
 				p := n*g.C + c
 				padPlane(wg, x[p*hw:(p+1)*hw], xp, g.ReLU)
-				widenPlane(wg, dy[p*l:(p+1)*l], dyw)
-				for t, off := range wg.offs {
-					dwc[t] += vo.dot(wg.l, dyw, 1, xp[off:off+wg.l], 1)
+				// Output row o reads wide row o of the padded input: the real dy columns only, no widen copy.
+				vo.dotTaps2D(part, dy[p*l:(p+1)*l], wg.ow, xp, wg.wp, wg.offs, wg.oh, wg.ow)
+				for t, v := range part {
+					dwc[t] += v
 				}
 			}
 		}

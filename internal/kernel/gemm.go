@@ -6,25 +6,25 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// bigGemm is the size m·n·k from which gemm hands over to fusedGemm32 (float32: row-parallel, k blocked for
-// the cache) or to the registered BLAS (float64, and the forms fusedGemm32 does not cover: gonum's blocked,
-// possibly parallel Sgemm/Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a DARTS cell (at most
-// about 64×1024×576) run as plain row axpys/dots: full-length SIMD rows and no allocations beat gonum's
-// 64×64 blocking there (BenchmarkConvFwdBwd/pw1x1 allocated ~7 times per call through Sgemm).
+// bigGemm is the size m·n·k from which gemm hands float64 products over to the registered BLAS (gonum's
+// blocked, possibly parallel Dgemm, or OpenBLAS). Below it, the per-sample convolution GEMMs of a float64
+// gradient check run as plain row axpys/dots (smallGemm): no allocations, and full-length rows.
 const bigGemm = 1 << 26
 
-// gemm computes c = op(a)·op(b) + beta·c on row-major matrices, beta 0 or 1. op(a) is m×k, op(b) is k×n,
-// c is m×n. T must be exactly float32 or float64.
-func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemm computes c = op(a)·op(b) + beta·c on row-major matrices. op(a) is m×k, op(b) is k×n, c is m×n. T must
+// be exactly float32 or float64. float32 products with alpha 1 and beta 0 or 1, not both transposed, run on
+// the register-blocked kernels of gemm32.go, in parallel when par is set and the product is large enough
+// (callers already inside a ParallelFor pass false); float64 ones on smallGemm or the BLAS.
+func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, par bool) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if c32, ok := any(c).([]float32); ok && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
+		gemm32(transA, transB, m, n, k, any(a).([]float32), lda, any(b).([]float32), ldb, beta == 1, c32, ldc, par)
 		return
 	}
 	if m*n*k < bigGemm && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
 		smallGemm(transA, transB, m, n, k, a, lda, b, ldb, beta == 1, c, ldc)
-		return
-	}
-	if c32, ok := any(c).([]float32); ok && alpha == 1 && (beta == 0 || beta == 1) && !(transA && transB) {
-		fusedGemm32(transA, transB, m, n, k, any(a).([]float32), lda, any(b).([]float32), ldb, beta == 1, c32, ldc)
 		return
 	}
 	tA, tB := blas.NoTrans, blas.NoTrans
@@ -44,7 +44,7 @@ func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 }
 
-// smallGemm is gemm with alpha 1 for one of the three forms the convolutions use: a·b and aᵀ·b run as
+// smallGemm is gemm with alpha 1 (float64, small) for one of the three forms the convolutions use: a·b and aᵀ·b run as
 // fused axpys of whole rows of b into rows of c (axpyTaps); a·bᵀ runs as dots of rows.
 func smallGemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, accumulate bool, c []T, ldc int) {
 	vo := vecFor[T]()

@@ -34,51 +34,79 @@ func (g PoolGeom) divisor(countIncludePad bool, rows, cols []int, i, j int) int 
 	return rows[i] * cols[j]
 }
 
+// avgDivisorPlane returns the divisor of every output element, (OutH·OutW) values.
+func (g PoolGeom) avgDivisorPlane(countIncludePad bool) []int {
+	rows, cols := g.avgCounts()
+	d := make([]int, len(rows)*len(cols))
+	for i := range rows {
+		for j := range cols {
+			d[i*len(cols)+j] = g.divisor(countIncludePad, rows, cols, i, j)
+		}
+	}
+	return d
+}
+
+// avgPoolForwardWide sums each window with all taps fused in one pass (taps2D with unit weights, straight
+// into the output rows), then divides by the window's divisor, in parallel over the N·C planes.
 func avgPoolForwardWide[T Float](g PoolGeom, countIncludePad bool, x, y []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
-	rows, cols := g.avgCounts()
+	div := g.avgDivisorPlane(countIncludePad)
 	hw, l := g.H*g.W, wg.oh*wg.ow
+	ones := make([]T, len(wg.offs))
+	for t := range ones {
+		ones[t] = 1
+	}
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		xp := make([]T, wg.plen)
-		yw := make([]T, wg.l)
 		for p := lo; p < hi; p++ {
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
-			clear(yw)
-			for _, off := range wg.offs {
-				vo.axpy(wg.l, 1, xp[off:off+wg.l], 1, yw, 1)
-			}
 			yp := y[p*l : (p+1)*l]
-			for i := 0; i < wg.oh; i++ {
-				src, dst := yw[i*wg.wp:i*wg.wp+wg.ow], yp[i*wg.ow:(i+1)*wg.ow]
-				for j := range dst {
-					dst[j] = src[j] / T(g.divisor(countIncludePad, rows, cols, i, j))
-				}
+			vo.taps2D(yp, wg.ow, ones, xp, wg.wp, wg.offs, wg.oh, wg.ow, false)
+			for i, d := range div {
+				yp[i] /= T(d)
 			}
 		}
 	})
 }
 
+// avgPoolBackwardWide spreads dy/divisor over each window: stride 1 gathers all taps straight into dx in one
+// pass (as the depthwise data gradient does); other strides scatter into the padded phase planes.
 func avgPoolBackwardWide[T Float](g PoolGeom, countIncludePad bool, dy, dx []T) {
 	vo := vecFor[T]()
 	wg := g.wide()
-	rows, cols := g.avgCounts()
+	div := g.avgDivisorPlane(countIncludePad)
 	hw, l := g.H*g.W, wg.oh*wg.ow
+	ones := make([]T, len(wg.offs))
+	for t := range ones {
+		ones[t] = 1
+	}
+	// Gather form (see depthwiseBackwardDataWide): dxp[j] = Σ_t dywp[j + m − off_t].
+	m := 0
+	for _, off := range wg.offs {
+		m = max(m, off)
+	}
+	goffs := make([]int, len(wg.offs))
+	for t, off := range wg.offs {
+		goffs[t] = m - off
+	}
 	ParallelFor(g.N*g.C, func(lo, hi int) {
 		dxp := make([]T, wg.plen)
-		dyw := make([]T, wg.l) // columns >= ow stay zero
+		dywp := make([]T, wg.plen+m) // outside dyw's real columns it stays zero
+		dyw := dywp[m : m+wg.l]
 		for p := lo; p < hi; p++ {
 			dyp := dy[p*l : (p+1)*l]
 			for i := 0; i < wg.oh; i++ {
 				src, dst := dyp[i*wg.ow:(i+1)*wg.ow], dyw[i*wg.wp:i*wg.wp+wg.ow]
 				for j := range dst {
-					dst[j] = src[j] / T(g.divisor(countIncludePad, rows, cols, i, j))
+					dst[j] = src[j] / T(div[i*wg.ow+j])
 				}
 			}
-			clear(dxp)
-			for _, off := range wg.offs {
-				vo.axpy(wg.l, 1, dyw, 1, dxp[off:off+wg.l], 1)
+			if g.stride1() {
+				vo.taps2D(dx[p*hw:(p+1)*hw], g.W, ones, dywp[g.PH*wg.wp+g.PW:], wg.wp, goffs, g.H, g.W, false)
+				continue
 			}
+			vo.setTaps(dxp, ones, dywp, goffs)
 			unpadPlane(wg, dxp, dx[p*hw:(p+1)*hw])
 		}
 	})
@@ -138,18 +166,15 @@ func maxPoolBackwardWide[T Float](g PoolGeom, x, y, dy, dx []T) {
 		dxp := make([]T, wg.plen)
 		yw := make([]T, wg.l)
 		arg := make([]int32, wg.l)
+		offs32 := make([]int32, len(wg.offs))
+		for t, off := range wg.offs {
+			offs32[t] = int32(off)
+		}
 		for p := lo; p < hi; p++ {
 			padPlane(wg, x[p*hw:(p+1)*hw], xp, false)
 			widenPlane(wg, y[p*l:(p+1)*l], yw)
-			for i := range arg {
-				arg[i] = -1
-			}
-			// The first tap (row-major) whose value equals the window maximum is PyTorch's argmax. Scanning
-			// the taps backwards and letting the last match win finds it without a data-dependent branch.
-			for t := len(wg.offs) - 1; t >= 0; t-- {
-				off := wg.offs[t]
-				markEqual(arg, yw, xp[off:off+wg.l], int32(off))
-			}
+			// The first tap (row-major) whose value equals the window maximum is PyTorch's argmax.
+			markTaps(arg, yw, xp, offs32)
 			clear(dxp)
 			yp, dyp := y[p*l:(p+1)*l], dy[p*l:(p+1)*l]
 			for i := 0; i < wg.oh; i++ {
@@ -193,23 +218,44 @@ func maxPoolSelect[T Float](g PoolGeom, xp []T, wg wideGeom, i, j int, m T) int 
 }
 
 // maxInto sets yw[i] = max(yw[i], xs[i]). Go's max is branchless and returns NaN if either operand is NaN,
-// so over a window's taps it gives the same value as PyTorch's scan (take a greater value or a NaN). It is a
-// separate function so that the loop keeps its operands in registers.
+// so over a window's taps it gives the same value as PyTorch's scan (take a greater value or a NaN). float32
+// runs maxIntoAVX2 (the same rules, 8 lanes) where the CPU has it. It is a separate function so that the
+// loop keeps its operands in registers.
 func maxInto[T Float](yw, xs []T) {
 	xs = xs[:len(yw)]
+	if y32, ok := any(yw).([]float32); ok && useAVX2 && len(yw) >= 8 {
+		m := len(yw) &^ 7
+		maxIntoAVX2(&y32[0], &any(xs).([]float32)[0], m)
+		yw, xs = yw[m:], xs[m:]
+	}
 	for i, m := range yw {
 		yw[i] = max(m, xs[i])
 	}
 }
 
-// markEqual sets arg[i] = off wherever xs[i] == yw[i], without a data-dependent branch (CMOV).
-func markEqual[T Float](arg []int32, yw, xs []T, off int32) {
-	xs = xs[:len(yw)]
-	arg = arg[:len(yw)]
-	for i, m := range yw {
-		v := arg[i]
-		if xs[i] == m {
-			v = off
+// markTaps sets arg[i] = offs[t] for the first tap t (in order) with xp[offs[t]+i] == yw[i], or −1 where no
+// tap matches, for i < len(arg) = len(yw): the argmax of each max-pooling window, as PyTorch's row-major
+// scan picks it. float32 runs markTapsAVX2 (one pass over all taps, no data-dependent branch) where the CPU
+// has it. It panics when a tap reads outside xp.
+func markTaps[T Float](arg []int32, yw, xp []T, offs []int32) {
+	n := len(arg)
+	yw = yw[:n]
+	for _, off := range offs {
+		if off < 0 || int(off)+n > len(xp) {
+			panic("kernel: markTaps tap reads outside x")
+		}
+	}
+	m := 0
+	if y32, ok := any(yw).([]float32); ok && useAVX2 && n >= 8 && len(offs) > 0 {
+		m = n &^ 7
+		markTapsAVX2(&arg[0], &y32[0], &any(xp).([]float32)[0], &offs[0], len(offs), m)
+	}
+	for i := m; i < n; i++ {
+		v := int32(-1)
+		for t := len(offs) - 1; t >= 0; t-- {
+			if xp[int(offs[t])+i] == yw[i] {
+				v = offs[t]
+			}
 		}
 		arg[i] = v
 	}

@@ -51,3 +51,36 @@ func reluGradAVX2(dst, x, dy *float32, n int)
 
 //go:noescape
 func scaleAVX2(dst, x *float32, n int, s float32)
+
+//go:noescape
+func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc, blocks int)
+
+//go:noescape
+func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32)
+
+//go:noescape
+func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int)
+
+//go:noescape
+func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int)
+
+//go:noescape
+func maxIntoAVX2(y, x *float32, n int)
+
+//go:noescape
+func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int)
+
+//go:noescape
+func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int)
+
+//go:noescape
+func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int)
+
+//go:noescape
+func dotF64AVX2(x, y *float32, n int) float64
+
+//go:noescape
+func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32)
+
+//go:noescape
+func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int)

@@ -398,3 +398,32 @@ mloop:
 mdone:
 	VZEROUPPER
 	RET
+
+// func dotF64AVX2(x, y *float32, n int) float64
+// Σ x[i]·y[i] for i < n accumulated in float64 (each product of two float32 is exact in float64); n > 0 is a
+// multiple of 8. Two 4-lane accumulators, lanes added at the end.
+TEXT ·dotF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ AX, AX
+
+d64loop:
+	VCVTPS2PD   (SI)(AX*4), Y2
+	VCVTPS2PD   16(SI)(AX*4), Y3
+	VCVTPS2PD   (DI)(AX*4), Y4
+	VCVTPS2PD   16(DI)(AX*4), Y5
+	VFMADD231PD Y4, Y2, Y0
+	VFMADD231PD Y5, Y3, Y1
+	ADDQ        $8, AX
+	CMPQ        AX, CX
+	JLT         d64loop
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD X0, ret+24(FP)
+	RET

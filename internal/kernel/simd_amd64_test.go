@@ -15,5 +15,11 @@ func TestPortableFallbacks(t *testing.T) {
 	t.Run("RowSums32", TestRowSums32)
 	t.Run("AffineAndBNDx32", TestAffineAndBNDx32)
 	t.Run("ReLU32Lanes", TestReLU32Lanes)
-	t.Run("FusedGemm32", TestFusedGemm32)
+	t.Run("Gemm32Wide", TestGemm32Wide)
+	t.Run("Gemm32AgainstNaive", TestGemm32AgainstNaive)
+	t.Run("Gemm32Large", TestGemm32Large)
+	t.Run("RandomGeometries32", TestRandomGeometries32)
+	t.Run("MaxIntoAndMarkTaps32", TestMaxIntoAndMarkTaps32)
+	t.Run("DotF64", TestDotF64)
+	t.Run("PlaneKernels32", TestPlaneKernels32)
 }

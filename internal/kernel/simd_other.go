@@ -24,3 +24,43 @@ func reluAVX2(dst, x *float32, n int) { panic("kernel: no AVX2 kernels") }
 func reluGradAVX2(dst, x, dy *float32, n int) { panic("kernel: no AVX2 kernels") }
 
 func scaleAVX2(dst, x *float32, n int, s float32) { panic("kernel: no AVX2 kernels") }
+
+func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc, blocks int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func taps2DAVX2(y, a, x *float32, offs *int, taps, n, acc, rows, ys, xs int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func copy2DAVX2(dst *float32, ds int, src *float32, ss, rows, n, relu int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func maxIntoAVX2(y, x *float32, n int) { panic("kernel: no AVX2 kernels") }
+
+func markTapsAVX2(arg *int32, y, x *float32, offs *int32, taps, n int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func split2AVX2(even, odd *float32, ds int, src *float32, ss, rows, n, relu int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func join2AVX2(dst *float32, ds int, even, odd *float32, ss, rows, n int) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func dotF64AVX2(x, y *float32, n int) float64 { panic("kernel: no AVX2 kernels") }
+
+func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *float32) {
+	panic("kernel: no AVX2 kernels")
+}
+
+func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int) {
+	panic("kernel: no AVX2 kernels")
+}

@@ -194,3 +194,75 @@ func TestReLU32Lanes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxIntoAndMarkTaps32 checks the max-pooling vector kernels (the AVX2 assembly where the CPU has it:
+// lengths 0 … 40 cover the 8-lane loop and the scalar tail) against scalar references, with NaNs, infinities
+// and signed zeros among the values: maxInto follows Go's max (NaN wins, max(−0, +0) = +0, compared bitwise),
+// markTaps picks the first tap equal to y.
+func TestMaxIntoAndMarkTaps32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0,
+		float32(math.Copysign(0, -1)), 1, -1}
+	pick := func() float32 {
+		if rng.IntN(3) == 0 {
+			return special[rng.IntN(len(special))]
+		}
+		return float32(rng.IntN(5) - 2) // small integers: many ties
+	}
+	for n := 0; n <= 40; n++ {
+		y, x := make([]float32, n), make([]float32, n)
+		for i := range y {
+			y[i], x[i] = pick(), pick()
+		}
+		want := make([]float32, n)
+		for i := range want {
+			want[i] = max(y[i], x[i])
+		}
+		maxInto(y, x)
+		for i := range want {
+			if math.Float32bits(y[i]) != math.Float32bits(want[i]) && !(y[i] != y[i] && want[i] != want[i]) {
+				t.Fatalf("n=%d: max[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+
+		offs := []int32{0, 3, 1, 7, 2}
+		xp := make([]float32, n+8)
+		for i := range xp {
+			xp[i] = pick()
+		}
+		for i := range y {
+			y[i] = xp[i+int(offs[rng.IntN(len(offs))])] // a window value, or (NaN) none: NaN ≠ NaN
+		}
+		arg := make([]int32, n)
+		markTaps(arg, y, xp, offs)
+		for i := range arg {
+			wantArg := int32(-1)
+			for _, off := range offs {
+				if xp[int(off)+i] == y[i] {
+					wantArg = off
+					break
+				}
+			}
+			if arg[i] != wantArg {
+				t.Fatalf("n=%d: arg[%d] = %d, want %d", n, i, arg[i], wantArg)
+			}
+		}
+	}
+}
+
+// TestDotF64 checks the float64-accumulated dot of float32 vectors (Dot's serial part; the AVX2 assembly
+// where the CPU has it, lengths 0 … 100 cover the 8-lane loop and the tail). Every product is exact in
+// float64 and n ≤ 100 sums of |terms| ≤ 1 round at most 100·2⁻⁵³ ≈ 1.1e-14 each way: 1e-13 bounds it.
+func TestDotF64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for n := 0; n <= 100; n++ {
+		x, y := randF32(rng, n), randF32(rng, n)
+		var want float64
+		for i := range x {
+			want += float64(x[i]) * float64(y[i])
+		}
+		if got := dot(x, y); math.Abs(got-want) > 1e-13 {
+			t.Fatalf("n=%d: dot = %v, want %v", n, got, want)
+		}
+	}
+}

@@ -15,6 +15,14 @@ type vecOps[T Float] struct {
 	axpyTaps func(y, a, x []T, offs []int)
 	// setTaps is axpyTaps on a y of zeros: y[i] = Σ_t a[t]·x[offs[t]+i], whatever y held.
 	setTaps func(y, a, x []T, offs []int)
+	// taps2D is axpyTaps (acc) or setTaps on each of rows rows: y[r·ys+i] (+)= Σ_t a[t]·x[r·xs+offs[t]+i],
+	// i < n.
+	taps2D func(y []T, ys int, a, x []T, xs int, offs []int, rows, n int, acc bool)
+	// copy2D copies rows rows of n elements from src (row stride ss) to dst (row stride ds), or max(·, 0)
+	// of them with relu.
+	copy2D func(dst []T, ds int, src []T, ss int, rows, n int, relu bool)
+	// dotTaps2D writes out[t] = Σ_{r<rows} Σ_{i<n} y[r·ys+i]·x[r·xs+offs[t]+i] for every tap t.
+	dotTaps2D func(out []T, y []T, ys int, x []T, xs int, offs []int, rows, n int)
 }
 
 var (
@@ -32,8 +40,11 @@ var (
 			}
 			return gonum.Implementation{}.Sdot(n, x, incX, y, incY)
 		},
-		axpyTaps: axpyTaps32,
-		setTaps:  setTaps32,
+		axpyTaps:  axpyTaps32,
+		setTaps:   setTaps32,
+		taps2D:    taps2D32,
+		copy2D:    copy2D32,
+		dotTaps2D: dotTaps2D32,
 	}
 	vec64 = vecOps[float64]{
 		axpy: func(n int, a float64, x []float64, incX int, y []float64, incY int) {
@@ -47,6 +58,9 @@ var (
 			clear(y)
 			axpyTaps64(y, a, x, offs)
 		},
+		taps2D:    taps2D64,
+		copy2D:    copy2D64,
+		dotTaps2D: dotTaps2D64,
 	}
 )
 

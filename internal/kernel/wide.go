@@ -1,5 +1,7 @@
 package kernel
 
+import "math"
+
 // Windowed kernels (depthwise and dense convolutions, pooling) run on a "wide" layout. Each input plane is
 // zero-padded to Hp×Wp (Hp = H + 2·PH, Wp = W + 2·PW) and split into SH·SW phase planes, phase (a, b)
 // holding the padded elements at rows ≡ a (mod SH) and columns ≡ b (mod SW) as a dense Hq×Wq grid
@@ -22,7 +24,13 @@ type wideGeom struct {
 	l            int // wide output length, oh·wp
 	plen         int // buffer length, SH·SW phase planes
 	offs         []int
+	rowBase      []int    // per input row r: buffer index of its row phase and phase row (column 0 of the phase)
+	colRuns      []colRun // per column phase: where an input row's columns c0, c0+SW, … go
 }
+
+// colRun is one column phase of an input row: its columns c0, c0+SW, c0+2·SW, … (cnt of them) land at
+// consecutive buffer indices from rowBase[r] + off.
+type colRun struct{ c0, off, cnt int }
 
 func newWideGeom(h, w, ph, pw, sh, sw, oh, ow, kh, kw, dh, dw int) wideGeom {
 	hq := (h + 2*ph + sh - 1) / sh
@@ -30,6 +38,15 @@ func newWideGeom(h, w, ph, pw, sh, sw, oh, ow, kh, kw, dh, dw int) wideGeom {
 	plane := hq*wq + (kw-1)*dw/sw + 1
 	g := wideGeom{h: h, w: w, ph: ph, pw: pw, sh: sh, sw: sw, oh: oh, ow: ow, wp: wq, hq: hq, plane: plane,
 		l: oh * wq, plen: sh * sw * plane}
+	g.rowBase = make([]int, h)
+	for r := range g.rowBase {
+		pr := r + ph
+		g.rowBase[r] = (pr%sh)*sw*plane + (pr/sh)*wq
+	}
+	for b := 0; b < sw && b < w; b++ {
+		pc := b + pw // input column b is padded column b+pw, in column phase pc mod SW
+		g.colRuns = append(g.colRuns, colRun{c0: b, off: (pc%sw)*plane + pc/sw, cnt: (w - b + sw - 1) / sw})
+	}
 	g.offs = make([]int, 0, kh*kw)
 	for a := 0; a < kh; a++ {
 		for b := 0; b < kw; b++ {
@@ -45,79 +62,57 @@ func (g wideGeom) at(r, c int) int {
 	return ((r%g.sh)*g.sw+c%g.sw)*g.plane + (r/g.sh)*g.wp + c/g.sw
 }
 
-// phaseRuns calls fn once per column phase of input row r: the input columns c0, c0+SW, c0+2·SW, … < w land
-// at consecutive buffer indices from start.
-func (g wideGeom) phaseRuns(r int, fn func(c0, start int)) {
-	pr := r + g.ph
-	for b := 0; b < g.sw && b < g.w; b++ {
-		// Input column c0 = b is padded column b+pw, which sits in column phase (b+pw) mod SW.
-		fn(b, g.at(pr, b+g.pw))
-	}
-}
-
 // padPlane copies plane x (h×w), or max(x, 0) with relu, into its place in xp; the padding and slack of xp
 // are left as they are (the caller fills them once with the pad value).
 func padPlane[T Float](g wideGeom, x, xp []T, relu bool) {
-	if g.sh == 1 && g.sw == 1 {
-		// One phase: padded row r+ph starts at (r+ph)·wp; no index arithmetic per row.
-		i := g.ph*g.wp + g.pw
-		for r := 0; r < g.h; r, i = r+1, i+g.wp {
-			src, dst := x[r*g.w:(r+1)*g.w], xp[i:i+g.w]
-			if relu {
-				reluInto(dst, src)
-			} else {
-				copy(dst, src)
-			}
+	if g.sw == 1 {
+		// Row r goes to padded row r+ph (of its row phase): one strided copy per row phase.
+		for a := 0; a < g.sh && a < g.h; a++ {
+			rows := (g.h - a + g.sh - 1) / g.sh
+			i := g.at(a+g.ph, g.pw)
+			vecFor[T]().copy2D(xp[i:], g.wp, x[a*g.w:], g.sh*g.w, rows, g.w, relu)
 		}
+		return
+	}
+	if split2(g, x, xp, relu) {
 		return
 	}
 	for r := 0; r < g.h; r++ {
 		src := x[r*g.w : (r+1)*g.w]
-		if g.sw == 1 {
-			i := g.at(r+g.ph, g.pw)
-			dst := xp[i : i+g.w]
-			if !relu {
-				copy(dst, src)
-				continue
+		for _, cr := range g.colRuns {
+			start := g.rowBase[r] + cr.off
+			d := xp[start : start+cr.cnt]
+			for i := range d {
+				d[i] = src[cr.c0+i*g.sw]
 			}
-			reluInto(dst, src)
-			continue
+			if relu {
+				reluInto(d, d)
+			}
 		}
-		g.phaseRuns(r, func(c0, k int) {
-			for c := c0; c < g.w; c += g.sw {
-				v := src[c]
-				if relu {
-					v = max(v, 0)
-				}
-				xp[k] = v
-				k++
-			}
-		})
 	}
 }
 
 // unpadPlane copies the interior of the padded gradient dxp into dx (h×w).
 func unpadPlane[T Float](g wideGeom, dxp, dx []T) {
-	if g.sh == 1 && g.sw == 1 {
-		i := g.ph*g.wp + g.pw
-		for r := 0; r < g.h; r, i = r+1, i+g.wp {
-			copy(dx[r*g.w:(r+1)*g.w], dxp[i:i+g.w])
+	if g.sw == 1 {
+		for a := 0; a < g.sh && a < g.h; a++ {
+			rows := (g.h - a + g.sh - 1) / g.sh
+			i := g.at(a+g.ph, g.pw)
+			vecFor[T]().copy2D(dx[a*g.w:], g.sh*g.w, dxp[i:], g.wp, rows, g.w, false)
 		}
+		return
+	}
+	if join2(g, dxp, dx) {
 		return
 	}
 	for r := 0; r < g.h; r++ {
 		dst := dx[r*g.w : (r+1)*g.w]
-		if g.sw == 1 {
-			i := g.at(r+g.ph, g.pw)
-			copy(dst, dxp[i:i+g.w])
-			continue
-		}
-		g.phaseRuns(r, func(c0, k int) {
-			for c := c0; c < g.w; c += g.sw {
-				dst[c] = dxp[k]
-				k++
+		for _, cr := range g.colRuns {
+			start := g.rowBase[r] + cr.off
+			for i, v := range dxp[start : start+cr.cnt] {
+				dst[cr.c0+i*g.sw] = v
 			}
-		})
+		}
 	}
 }
 
@@ -163,15 +158,68 @@ func reluMaskInPlace[T Float](dx, x []T) {
 
 // cropPlane copies the real columns of wide output yw into y (oh×ow).
 func cropPlane[T Float](g wideGeom, yw, y []T) {
-	for o := 0; o < g.oh; o++ {
-		copy(y[o*g.ow:(o+1)*g.ow], yw[o*g.wp:o*g.wp+g.ow])
-	}
+	vecFor[T]().copy2D(y, g.ow, yw, g.wp, g.oh, g.ow, false)
 }
 
 // widenPlane copies dy (oh×ow) into the first ow columns of each wide row of dyw; the other columns are left
 // as they are (zero, when dyw was cleared once).
 func widenPlane[T Float](g wideGeom, dy, dyw []T) {
-	for o := 0; o < g.oh; o++ {
-		copy(dyw[o*g.wp:o*g.wp+g.ow], dy[o*g.ow:(o+1)*g.ow])
+	vecFor[T]().copy2D(dyw, g.wp, dy, g.ow, g.oh, g.ow, false)
+}
+
+// split2 is padPlane for float32 planes of column stride 2 and width ≥ 16 on AVX2 (split2AVX2: a shuffle
+// splits 16 columns into their two column phases, each row phase's rows in one call); the last w mod 16
+// columns of each row are copied one by one. It reports false, doing nothing, for other planes.
+func split2[T Float](g wideGeom, x, xp []T, relu bool) bool {
+	x32, ok := any(x).([]float32)
+	if !ok || !useAVX2 || g.sw != 2 || g.w < 16 {
+		return false
 	}
+	xp32 := any(xp).([]float32)
+	m := (g.w / 2) &^ 7 // column pairs per row done by the assembly
+	flag := 0
+	if relu {
+		flag = 1
+	}
+	for a := 0; a < g.sh && a < g.h; a++ {
+		rows := (g.h - a + g.sh - 1) / g.sh
+		ev, od := g.rowBase[a]+g.colRuns[0].off, g.rowBase[a]+g.colRuns[1].off
+		_ = xp32[max(ev, od)+(rows-1)*g.wp+m-1]
+		_ = x32[a*g.w+(rows-1)*g.sh*g.w+2*m-1]
+		split2AVX2(&xp32[ev], &xp32[od], g.wp, &x32[a*g.w], g.sh*g.w, rows, m, flag)
+	}
+	for r := 0; r < g.h && 2*m < g.w; r++ {
+		for c := 2 * m; c < g.w; c++ {
+			v := x32[r*g.w+c]
+			if relu {
+				b := math.Float32bits(v)
+				v = math.Float32frombits(b &^ uint32(int32(b)>>31))
+			}
+			xp32[g.rowBase[r]+g.colRuns[c%2].off+c/2] = v
+		}
+	}
+	return true
+}
+
+// join2 is unpadPlane for the planes split2 takes (join2AVX2, then the last w mod 16 columns one by one).
+func join2[T Float](g wideGeom, dxp, dx []T) bool {
+	dx32, ok := any(dx).([]float32)
+	if !ok || !useAVX2 || g.sw != 2 || g.w < 16 {
+		return false
+	}
+	dxp32 := any(dxp).([]float32)
+	m := (g.w / 2) &^ 7
+	for a := 0; a < g.sh && a < g.h; a++ {
+		rows := (g.h - a + g.sh - 1) / g.sh
+		ev, od := g.rowBase[a]+g.colRuns[0].off, g.rowBase[a]+g.colRuns[1].off
+		_ = dxp32[max(ev, od)+(rows-1)*g.wp+m-1]
+		_ = dx32[a*g.w+(rows-1)*g.sh*g.w+2*m-1]
+		join2AVX2(&dx32[a*g.w], g.sh*g.w, &dxp32[ev], &dxp32[od], g.wp, rows, m)
+	}
+	for r := 0; r < g.h && 2*m < g.w; r++ {
+		for c := 2 * m; c < g.w; c++ {
+			dx32[r*g.w+c] = dxp32[g.rowBase[r]+g.colRuns[c%2].off+c/2]
+		}
+	}
+	return true
 }

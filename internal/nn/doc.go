@@ -10,7 +10,9 @@
 // and the post-LN transformer blocks of
 // jadore801120/attention-is-all-you-need-pytorch that NAR uses (Builder,
 // MultiHeadAttention, FeedForward, EncoderLayer, DecoderLayer,
-// SinusoidPositionTable), composed from internal/op ops.
+// SinusoidPositionTable), composed from internal/op ops; and CheckHashes and
+// BuildDistinct, which find and avoid the hash collisions that gorgonia's
+// compiler would silently merge.
 //
 // # Conventions
 //

@@ -329,6 +329,13 @@ func (bn *BatchNorm) buffer(dt tensor.Dtype, i int) FuncBuffer {
 			}
 			return bn.Op.SetBuffers(bufs[0], bufs[1], bufs[2])
 		},
+		// The op keeps the statistics in float64 even in a float32 network:
+		// snapshot them at that precision. (Each of the three buffers
+		// restores all three; restoring is idempotent.)
+		Snap: func() func() error {
+			m, v, n := bn.Op.RunningStats()
+			return func() error { return bn.Op.SetRunningStats(m, v, n) }
+		},
 	}
 }
 

@@ -414,6 +414,11 @@ func (b DenseBuffer) Load(t weights.Tensor) error {
 type FuncBuffer struct {
 	Get func() weights.Tensor      // returns a copy of the value
 	Set func(weights.Tensor) error // replaces the value
+	// Snap, if set, records the storage exactly and returns a function that
+	// restores it, for storage more precise than the state-dict tensor
+	// (BatchNorm's float64 running statistics in a float32 network). See
+	// Params.SnapshotBuffers.
+	Snap func() (restore func() error)
 }
 
 var _ BufferValue = FuncBuffer{}
@@ -423,3 +428,34 @@ func (b FuncBuffer) State() weights.Tensor { return b.Get() }
 
 // Load calls Set.
 func (b FuncBuffer) Load(t weights.Tensor) error { return b.Set(t) }
+
+// snapshot returns a function restoring the buffer's current value: exactly
+// through Snap when set, else through State and Load.
+func snapshot(b BufferValue) func() error {
+	if f, ok := b.(FuncBuffer); ok && f.Snap != nil {
+		return f.Snap()
+	}
+	t := b.State()
+	return func() error { return b.Load(t) }
+}
+
+// SnapshotBuffers records every buffer of p (BatchNorm running statistics,
+// for example) and returns a function that restores them exactly. It lets a
+// pass run "on a copy of the model" as far as the buffers go, as DARTS'
+// second-order step does with its unrolled model.
+func (p *Params) SnapshotBuffers() (restore func() error) {
+	var rs []func() error
+	for _, e := range p.entries {
+		if e.Kind == Buffer {
+			rs = append(rs, snapshot(e.Buffer))
+		}
+	}
+	return func() error {
+		for _, r := range rs {
+			if err := r(); err != nil {
+				return fmt.Errorf("nn: restore buffers: %w", err)
+			}
+		}
+		return nil
+	}
+}

@@ -168,3 +168,41 @@ func TestLoadStateDictErrors(t *testing.T) {
 		t.Errorf("F32 → I64 error = %v", err)
 	}
 }
+
+// TestSnapshotBuffersExact: SnapshotBuffers restores BatchNorm's float64 running statistics exactly in a float32
+// network (a round trip through the float32 state dict would round 0.1+1e-12 to float32), and plain buffers
+// through State/Load.
+func TestSnapshotBuffersExact(t *testing.T) {
+	g := G.NewGraph()
+	bn, err := NewBatchNorm(g, tensor.Float32, "bn", 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Params
+	if err := p.AddModule("bn", bn.Params()); err != nil {
+		t.Fatal(err)
+	}
+	plain := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float32{1, 2}))
+	if err := p.AddBuffer("plain", DenseBuffer{T: plain}); err != nil {
+		t.Fatal(err)
+	}
+	mean, variance := []float64{0.1 + 1e-12, -3}, []float64{0.7 + 1e-12, 2}
+	if err := bn.Op.SetRunningStats(mean, variance, 7); err != nil {
+		t.Fatal(err)
+	}
+	restore := p.SnapshotBuffers()
+	if err := bn.Op.SetRunningStats([]float64{5, 5}, []float64{5, 5}, 9); err != nil {
+		t.Fatal(err)
+	}
+	copy(plain.Data().([]float32), []float32{8, 9})
+	if err := restore(); err != nil {
+		t.Fatal(err)
+	}
+	m, v, n := bn.Op.RunningStats()
+	if !slices.Equal(m, mean) || !slices.Equal(v, variance) || n != 7 {
+		t.Errorf("restored stats (%v, %v, %d), want (%v, %v, 7) exactly", m, v, n, mean, variance)
+	}
+	if got := plain.Data().([]float32); !slices.Equal(got, []float32{1, 2}) {
+		t.Errorf("restored plain buffer %v, want [1 2]", got)
+	}
+}

@@ -190,3 +190,11 @@ func (p *bufferPool) Recycle(key uintptr) {
 		p.free[e.class] = append(p.free[e.class], ptr)
 	}
 }
+
+// VMOpts returns the TapeMachine options of every nasx training and evaluation machine: each value is freed
+// after its last use and its buffer reused through Buffers (the nodes in keep stay bound after a run, for
+// Node.Value), and independent ops run at once on GOMAXPROCS workers (G.ParallelOps; results are bit-identical
+// to the sequential order). Append further options, e.g. G.EvalMode(), to the slice.
+func VMOpts(keep ...*G.Node) []G.VMOpt {
+	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(runtime.GOMAXPROCS(0))}
+}

@@ -70,7 +70,11 @@ atomically; --resume continues from the checkpoint, bit-exact on CPU. At the
 end <out>/weights.safetensors holds the model under the reference PyTorch
 state_dict names and <out>/result.json the report. Parameter counts exclude
 the auxiliary head (as DARTS counts); mult-adds count convolutions and linear
-layers for one image.`,
+layers for one image, auxiliary head excluded. For DARTS_V2 on ImageNet
+(224×224) that is 529.9M, where the DARTS paper reports about 574M: no
+counting convention tried reproduces 574M (adding BatchNorm, ReLU, pools and
+node sums: 542.3M; the auxiliary head: 531.5M; thop's rules: 546.5M to
+554.3M; the DARTS_V1 genotype: 505.9M; see darts/testdata/gen_multadds.py).`,
 		Example: "  nasx eval DARTS_V2 --dry-run --json\n" +
 			"  nasx eval DARTS_V2 --data-dir ../shared/data/cifar10 --layers 8 --init-channels 16 --epochs 5 --out runs/v2\n" +
 			"  nasx eval genotype.json --resume --out runs/v2\n" +

@@ -252,7 +252,7 @@ func must(n *G.Node, err error) *G.Node {
 // TapeMachine built once, and reports the process CPU time per step (cpu-ms/op) next to the wall time.
 func benchBlock(b *testing.B, build func() *block) {
 	bl := build()
-	m := G.NewTapeMachine(bl.g, G.BindDualValues(bl.params...), G.FreeIntermediates(op.Buffers))
+	m := G.NewTapeMachine(bl.g, append(op.VMOpts(), G.BindDualValues(bl.params...))...)
 	defer m.Close()
 	for range 2 { // warm-up: the first steps allocate the pools of the kernels
 		m.Reset()

@@ -6,6 +6,7 @@ import (
 	"log"
 	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -41,6 +42,9 @@ type tapeMachine struct {
 	evalMode bool
 
 	free *freePlan // nasx: see FreeIntermediates
+	par  *parPlan  // nasx: see ParallelOps
+
+	closureMu sync.Mutex // nasx: guards closureQueue under ParallelOps
 }
 
 // NewTapeMachine creates a VM that compiles a graph into a prog.
@@ -74,6 +78,9 @@ func NewTapeMachine(g *ExprGraph, opts ...VMOpt) *tapeMachine {
 	if m.free != nil {
 		m.planFree() // nasx
 	}
+	if m.par != nil {
+		m.planParallel() // nasx
+	}
 	m.init()
 	for _, n := range m.p.g.AllNodes() {
 		setEngine(n.boundTo, m.Engine)
@@ -83,7 +90,8 @@ func NewTapeMachine(g *ExprGraph, opts ...VMOpt) *tapeMachine {
 		}
 	}
 
-	runtime.SetFinalizer(m, finalizeTapeMachine) // a "defer" to deinitialize CUDA stuff (if using CUDA build)
+	// nasx: no runtime.SetFinalizer(m, finalizeTapeMachine): it is a no-op without CUDA, and a finalizer on the machine
+	// makes any reference cycle through it (machine → graph → Read target → struct holding the machine) uncollectable.
 	return m
 }
 
@@ -264,6 +272,15 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 		pointers = make(map[int64]string, len(m.p.instructions))
 	}
 
+	if m.par != nil { // nasx
+		if err := m.runParallel(); err != nil {
+			errChan <- err
+			return
+		}
+		doneChan <- struct{}{}
+		return
+	}
+
 	for ; m.pc < len(m.p.instructions); m.pc++ {
 		instr := m.p.instructions[m.pc]
 		m.logf("PC %d", m.pc)
@@ -279,7 +296,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 			return
 		}
 		if m.free != nil {
-			m.releaseAfterPC(m.pc) // nasx
+			m.afterInstr(m.pc) // nasx
 		}
 		// only proceed to check NaNs and Infs for execOp
 		if _, ok := instr.(*execOp); !ok {
@@ -459,6 +476,9 @@ func (m *tapeMachine) enterLogScope() {
 	if DEBUG && machineDev {
 		enterLogScope()
 	}
+	if m.logger == nil {
+		return // nasx: the tab count only indents log lines; skipping it keeps ParallelOps free of data races
+	}
 	m.tabcount++
 	if m.logger != nil {
 		reps := strings.Repeat("\t", m.tabcount)
@@ -472,6 +492,9 @@ func (m *tapeMachine) enterLogScope() {
 func (m *tapeMachine) leaveLogScope() {
 	if DEBUG && machineDev {
 		leaveLogScope()
+	}
+	if m.logger == nil {
+		return // nasx: see enterLogScope
 	}
 	m.tabcount--
 	if m.tabcount < 0 {
@@ -716,6 +739,8 @@ type execOp struct {
 	preAllocated bool
 	useUnsafe    bool
 	useGPU       bool
+
+	pc int // nasx: the instruction's index in its program (set by planFree)
 }
 
 func (instr *execOp) ID() int64         { return instr.id }

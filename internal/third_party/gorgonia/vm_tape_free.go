@@ -1,5 +1,10 @@
 package gorgonia
 
+import (
+	"sync"
+	"sync/atomic"
+)
+
 // nasx: this file is nasx's addition to the fork (see NASX_FORK.md).
 //
 // Upstream, a TapeMachine keeps every value of a run alive until the end of
@@ -50,9 +55,18 @@ type freePlan struct {
 	rec  Recycler
 	keep map[*Node]struct{}
 
-	// releaseAfter[pc] lists the pcs of the execOps whose values die once
-	// instruction pc has run.
-	releaseAfter [][]int
+	// valuesRead[pc] lists the pcs of the execOps whose values instruction
+	// pc reads; nReaders[w] counts the instructions that read the value of
+	// the execOp at w. A value dies when its last reader has run (at once
+	// if it has none). Counting, rather than "after the last reader in
+	// program order", also holds when ParallelOps runs readers out of order.
+	valuesRead [][]int
+	nReaders   []int32
+
+	mu        sync.Mutex // guards refs and the Recycler calls under ParallelOps
+	remaining []int32    // run state: readers still to run, by writer pc
+
+	freeable []bool // by pc: an execOp whose value may be dropped
 
 	// Run state, indexed by the pc of the writing execOp, and by CPU
 	// register (regWriter: the pc of the execOp whose value it holds, or -1;
@@ -60,9 +74,9 @@ type freePlan struct {
 	// register, so the value alone does not tell whose it is).
 	regWriter []int
 	written   []Value
-	keys    []uintptr
-	owned   []bool
-	refs    map[uintptr]int
+	keys      []uintptr
+	owned     []bool
+	refs      map[uintptr]int
 }
 
 // planFree computes, for every CPU value an execOp writes, the last
@@ -70,7 +84,10 @@ type freePlan struct {
 func (m *tapeMachine) planFree() {
 	f := m.free
 	instrs := m.p.instructions
-	f.releaseAfter = make([][]int, len(instrs))
+	f.valuesRead = make([][]int, len(instrs))
+	f.nReaders = make([]int32, len(instrs))
+	f.remaining = make([]int32, len(instrs))
+	f.freeable = make([]bool, len(instrs))
 	f.written = make([]Value, len(instrs))
 	f.keys = make([]uintptr, len(instrs))
 	f.owned = make([]bool, len(instrs))
@@ -81,8 +98,10 @@ func (m *tapeMachine) planFree() {
 	}
 
 	holder := make(map[int]int) // CPU register id -> pc of the execOp whose value it holds
-	last := make(map[int]int)   // writer pc -> pc of its last reader (itself if none)
 	for pc, instr := range instrs {
+		if op, ok := instr.(*execOp); ok {
+			op.pc = pc
+		}
 		if _, ok := instr.(free); ok {
 			continue
 		}
@@ -90,9 +109,12 @@ func (m *tapeMachine) planFree() {
 			if r.device != CPU || r.id < 0 {
 				continue
 			}
-			if w, ok := holder[r.id]; ok {
-				last[w] = pc
+			w, ok := holder[r.id]
+			if !ok || containsInt(f.valuesRead[pc], w) {
+				continue
 			}
+			f.valuesRead[pc] = append(f.valuesRead[pc], w)
+			f.nReaders[w]++
 		}
 		w := instr.writes()
 		if w.device != CPU || w.id < 0 {
@@ -101,12 +123,19 @@ func (m *tapeMachine) planFree() {
 		delete(holder, w.id)
 		if op, ok := instr.(*execOp); ok && m.mayFree(op) {
 			holder[w.id] = pc
-			last[pc] = pc
+			f.freeable[pc] = true
 		}
 	}
-	for w, r := range last {
-		f.releaseAfter[r] = append(f.releaseAfter[r], w)
+	copy(f.remaining, f.nReaders)
+}
+
+func containsInt(s []int, x int) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
 	}
+	return false
 }
 
 // mayFree reports whether the value of op may be dropped after its last read.
@@ -140,13 +169,17 @@ func (m *tapeMachine) noteWrite(pc int, v Value) {
 	if f.rec != nil {
 		if key, ok := f.rec.Owner(v); ok {
 			f.keys[pc], f.owned[pc] = key, true
+			f.mu.Lock()
 			f.refs[key]++
+			f.mu.Unlock()
 		}
 	}
 }
 
-// releaseAfterPC drops the values whose last reader is the instruction at pc.
-func (m *tapeMachine) releaseAfterPC(pc int) {
+// afterInstr does the freeing work due once the instruction at pc has run:
+// it drops the values whose last reader pc was, and pc's own value if
+// nothing reads it.
+func (m *tapeMachine) afterInstr(pc int) {
 	f := m.free
 	if _, ok := m.p.instructions[pc].(*execOp); !ok {
 		// Another kind of instruction (loadArg, alloc, ...) replaced the
@@ -154,30 +187,42 @@ func (m *tapeMachine) releaseAfterPC(pc int) {
 		if r := m.p.instructions[pc].writes(); r.device == CPU && r.id >= 0 && r.id < len(f.regWriter) {
 			f.regWriter[r.id] = -1
 		}
+	} else if f.freeable[pc] && f.nReaders[pc] == 0 {
+		m.release(pc)
 	}
-	for _, w := range f.releaseAfter[pc] {
-		v := f.written[w]
-		if v == nil {
-			continue
+	for _, w := range f.valuesRead[pc] {
+		if atomic.AddInt32(&f.remaining[w], -1) == 0 && f.freeable[w] {
+			m.release(w)
 		}
-		f.written[w] = nil
-		instr := m.p.instructions[w]
-		if r := instr.writes(); f.regWriter[r.id] == w {
-			m.cpumem[r.id] = nil
-			f.regWriter[r.id] = -1
-		}
-		if n, ok := m.p.g.Node(instr.ID()).(*Node); ok && n.boundTo == v {
-			n.boundTo = nil
-		}
-		if !f.owned[w] {
-			continue
-		}
-		key := f.keys[w]
-		f.owned[w] = false
-		if f.refs[key]--; f.refs[key] <= 0 {
-			delete(f.refs, key)
-			f.rec.Recycle(key)
-		}
+	}
+}
+
+// release drops the value the execOp at w wrote.
+func (m *tapeMachine) release(w int) {
+	f := m.free
+	v := f.written[w]
+	if v == nil {
+		return
+	}
+	f.written[w] = nil
+	instr := m.p.instructions[w]
+	if r := instr.writes(); f.regWriter[r.id] == w {
+		m.cpumem[r.id] = nil
+		f.regWriter[r.id] = -1
+	}
+	if n, ok := m.p.g.Node(instr.ID()).(*Node); ok && n.boundTo == v {
+		n.boundTo = nil
+	}
+	if !f.owned[w] {
+		return
+	}
+	key := f.keys[w]
+	f.owned[w] = false
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refs[key]--; f.refs[key] <= 0 {
+		delete(f.refs, key)
+		f.rec.Recycle(key)
 	}
 }
 
@@ -192,6 +237,7 @@ func (m *tapeMachine) resetFree() {
 		f.written[i] = nil
 		f.owned[i] = false
 	}
+	copy(f.remaining, f.nReaders)
 	for k := range f.refs {
 		delete(f.refs, k)
 	}

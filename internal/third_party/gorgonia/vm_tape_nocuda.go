@@ -94,7 +94,7 @@ func (instr *execOp) exec(m *tapeMachine) (err error) {
 	setEngine(v, m.Engine)
 
 	m.cpumem[dest] = v
-	m.noteWrite(m.pc, v) // nasx
+	m.noteWrite(instr.pc, v) // nasx
 	node := m.p.g.Node(instr.id).(*Node)
 
 	if m.trace() && (len(m.watchNodes) == 0 || m.watchNodes.Contains(node)) {
@@ -129,7 +129,9 @@ func (instr *execOp) exec(m *tapeMachine) (err error) {
 					}
 					return nil
 				}
+				m.closureMu.Lock() // nasx
 				m.closureQueue = append(m.closureQueue, closure)
+				m.closureMu.Unlock()
 			default:
 				// TODO HERE
 				/*

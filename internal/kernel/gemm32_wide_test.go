@@ -7,12 +7,13 @@ import (
 	"testing"
 )
 
-// TestFusedGemm32 checks fusedGemm32 against a float64 triple loop for the three forms it serves (a·b, aᵀ·b,
-// a·bᵀ), with and without accumulation, on sizes whose k spans several cache blocks (n = 300 gives blocks of
-// 109 rows, so k = 250 takes three) and a leading dimension of c wider than n. Entries are in [−1, 1], so
+// TestGemm32Wide checks gemm32 against a float64 triple loop for the three forms it serves (a·b, aᵀ·b, a·bᵀ),
+// with and without accumulation, on a larger product that runs in parallel (37 rows: 9 full panels and one
+// of 1 row, 3 dot-block rows short of 39; n = 300 = 12·24 + 8 + 4 columns; k = 250 = 31·8 + 2) and a leading
+// dimension of c wider than n. Entries are in [−1, 1], so
 // each of the k = 250 float32 FMAs rounds at most 2⁻²⁴·|partial sum| with |partial sum| ≲ 20 for random
 // signs: 250·20·6e-8 = 3e-4 bounds the error; 1e-3 leaves room for unlucky partial sums.
-func TestFusedGemm32(t *testing.T) {
+func TestGemm32Wide(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	const m, n, k, ldc = 37, 300, 250, 305
 	for _, form := range []struct{ ta, tb bool }{{false, false}, {true, false}, {false, true}} {
@@ -49,7 +50,7 @@ func TestFusedGemm32(t *testing.T) {
 				}
 				pad := c[n:ldc] // columns past n must stay as they are
 				padBefore := append([]float32(nil), pad...)
-				fusedGemm32(form.ta, form.tb, m, n, k, a, lda, b, ldb, acc, c, ldc)
+				gemm32(form.ta, form.tb, m, n, k, a, lda, b, ldb, acc, c, ldc, true)
 				for i := 0; i < m; i++ {
 					for j := 0; j < n; j++ {
 						if d := math.Abs(float64(c[i*ldc+j]) - want[i*n+j]); d > 1e-3 {

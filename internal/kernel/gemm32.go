@@ -1,0 +1,344 @@
+package kernel
+
+import "sync"
+
+// Register-blocked float32 GEMMs. The products the engine runs are small and skinny: a 1×1 convolution of one
+// sample is Y (K×P) = W (K×C)·X (C×P) with C, K of 8–256 and P = H·W up to 1024, its data gradient is
+// Wᵀ·dY and its filter gradient Σ_samples dY·Xᵀ (dot products of length P). Two micro-kernels cover them:
+//
+//   - gemm4 (op(a)·b): a 4×24 block of c in twelve YMM accumulators; per step of k it loads three vectors of a
+//     row of b and broadcasts four elements of a packed panel of op(a) (7 loads for 12 FMAs, against 2 loads
+//     per FMA for a dot product and 1.25 for the fused row axpys it replaces). Narrower blocks (16 and 8
+//     columns) take the columns left over; the last n mod 8 columns and the rows past the last full panel run
+//     through a zero-padded scratch block.
+//   - dotBlock (a·bᵀ): a 3×4 block of dot products in twelve accumulators (7 vector loads for 12 FMAs),
+//     summed over several pairs of matrices (the samples of a batch) before the one horizontal reduction.
+//
+// Both exist as AVX2/FMA assembly (gemm_amd64.s) and as portable Go (gemm4Go, dotBlockGo) that CPUs without
+// AVX2/FMA run. Each element of c has one writer, and its sum runs in an order that depends only on the
+// shapes, so results do not depend on the number of cores.
+
+const (
+	gemmMR   = 4  // rows of a gemm4 block (one packed panel of op(a))
+	gemmNR   = 24 // columns of a full gemm4 block (three 8-lane vectors)
+	gemmPC   = 16 // panels per parallel work item of gemm32NN (64 rows of c)
+	dotMR    = 3  // rows of a (and c) in a dotBlock
+	dotNR    = 4  // rows of b (columns of c) in a dotBlock
+	dotTile  = 16 // row blocks of a per work item of gemm32NT (48 rows)
+	parGemm  = 1 << 17
+	dotLanes = 8
+)
+
+// scratch32 pools the float32 scratch buffers of the GEMM drivers (packed panels), so that a training step's
+// thousands of small GEMMs do not allocate.
+var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
+
+func getScratch32(n int) (*[]float32, []float32) {
+	p := scratch32.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	return p, (*p)[:n]
+}
+
+// gemm32 is gemm for float32 with alpha 1 and beta 0 (acc false) or 1 (acc true), not both operands
+// transposed. With par the work is spread over the cores when it is large enough; callers already inside a
+// ParallelFor pass false.
+func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if transB {
+		gemm32NT(m, n, k, a, lda, 0, b, ldb, 0, 1, acc, c, ldc, par)
+		return
+	}
+	gemm32NN(transA, m, n, k, a, lda, b, ldb, acc, c, ldc, par)
+}
+
+// gemm32NN computes c = op(a)·b (+ c with acc), op(a) m×k (a stored k×m with transA), b k×n, c m×n.
+func gemm32NN(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = b[(k-1)*ldb+n-1]
+	if transA {
+		_ = a[(k-1)*lda+m-1]
+	} else {
+		_ = a[(m-1)*lda+k-1]
+	}
+	panels := (m + gemmMR - 1) / gemmMR
+	ps, ap := getScratch32(panels * gemmMR * k)
+	defer scratch32.Put(ps)
+	packPanels(transA, m, k, a, lda, ap)
+	gemm32Packed(m, n, k, ap, b, ldb, acc, c, ldc, par)
+}
+
+// gemm32Packed is gemm32NN on op(a) already packed by packPanels into ap (⌈m/4⌉·4·k elements), so that
+// callers that multiply one matrix with many (a convolution's weights with every sample) pack it once.
+func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = b[(k-1)*ldb+n-1]
+	panels := (m + gemmMR - 1) / gemmMR
+	_ = ap[panels*gemmMR*k-1]
+	// Columns: full 24-wide blocks, in groups that one gemm4 call runs for a panel (one work item each); the
+	// last group also takes the rest: one block of 16 or 8, then the last n mod 8 columns through a
+	// zero-padded copy.
+	full := n / gemmNR
+	rest := n - full*gemmNR
+	nvRest, tail := rest/8, rest%8
+	// A group's rows of b (k × 24·cg floats) stay in the L1 cache (≤ 16 KiB) while every panel of op(a)
+	// passes over them.
+	cg := max(1, min(full, (16<<10)/(4*gemmNR*k)))
+	par = par && m*n*k >= parGemm
+	groups := max(1, (full+cg-1)/cg)
+	chunks := (panels + gemmPC - 1) / gemmPC
+	work := func(lo, hi int) {
+		var tmp [gemmMR * gemmNR]float32
+		var bt []float32 // the last n mod 8 columns of b, zero-padded to 8
+		var btp *[]float32
+		for it := lo; it < hi; it++ {
+			grp, ch := it/chunks, it%chunks
+			b0, b1 := grp*cg, min(full, (grp+1)*cg)
+			last := grp == groups-1
+			if last && tail > 0 && bt == nil {
+				btp, bt = getScratch32(k * 8)
+				for l := 0; l < k; l++ {
+					row := bt[l*8 : l*8+8]
+					clear(row[tail:])
+					copy(row, b[l*ldb+n-tail:l*ldb+n])
+				}
+			}
+			for p := ch * gemmPC; p < min(panels, (ch+1)*gemmPC); p++ {
+				i0 := p * gemmMR
+				rows := min(gemmMR, m-i0)
+				pa := ap[p*gemmMR*k : (p+1)*gemmMR*k]
+				// block runs one block of cols ≤ 8·nv columns at column cj of c, reading bsrc (row stride bld);
+				// a block past the last row or column goes through tmp.
+				block := func(cj, nv, cols int, bsrc []float32, bld int) {
+					if rows == gemmMR && cols == 8*nv {
+						gemm4(c[i0*ldc+cj:], ldc, pa, bsrc, bld, k, nv, acc, 1)
+						return
+					}
+					if acc {
+						for r := 0; r < rows; r++ {
+							copy(tmp[r*gemmNR:r*gemmNR+cols], c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols])
+						}
+					}
+					gemm4(tmp[:], gemmNR, pa, bsrc, bld, k, nv, acc, 1)
+					for r := 0; r < rows; r++ {
+						copy(c[(i0+r)*ldc+cj:(i0+r)*ldc+cj+cols], tmp[r*gemmNR:r*gemmNR+cols])
+					}
+				}
+				if b1 > b0 {
+					if rows == gemmMR {
+						gemm4(c[i0*ldc+b0*gemmNR:], ldc, pa, b[b0*gemmNR:], ldb, k, 3, acc, b1-b0)
+					} else {
+						for blk := b0; blk < b1; blk++ {
+							block(blk*gemmNR, 3, gemmNR, b[blk*gemmNR:], ldb)
+						}
+					}
+				}
+				if last && nvRest > 0 {
+					block(full*gemmNR, nvRest, 8*nvRest, b[full*gemmNR:], ldb)
+				}
+				if last && tail > 0 {
+					block(n-tail, 1, tail, bt, 8)
+				}
+			}
+		}
+		if btp != nil {
+			scratch32.Put(btp)
+		}
+	}
+	if par {
+		ParallelFor(groups*chunks, work)
+	} else {
+		work(0, groups*chunks)
+	}
+}
+
+// packPanels writes op(a) (m×k) as ⌈m/4⌉ panels of k×4: panel p holds rows 4p … 4p+3 with the four elements
+// of each l side by side (ap[p·4k + 4l + r] = op(a)[4p+r, l]), rows past m zero.
+func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
+	panels := (m + gemmMR - 1) / gemmMR
+	for p := 0; p < panels; p++ {
+		dst := ap[p*gemmMR*k : (p+1)*gemmMR*k]
+		rows := min(gemmMR, m-p*gemmMR)
+		if rows < gemmMR {
+			clear(dst)
+		}
+		for r := 0; r < rows; r++ {
+			i := p*gemmMR + r
+			if transA {
+				for l := 0; l < k; l++ {
+					dst[l*gemmMR+r] = a[l*lda+i]
+				}
+				continue
+			}
+			for l, v := range a[i*lda : i*lda+k] {
+				dst[l*gemmMR+r] = v
+			}
+		}
+	}
+}
+
+// gemm4 computes the 4×(8·nv) block c[r·ldc + j] = (acc ? c : 0) + Σ_l pa[4l+r]·b[l·ldb + j], r < 4,
+// j < 8·nv, nv ∈ {1, 2, 3}, k > 0, for blocks blocks side by side (blocks > 1 only with nv = 3)
+// (gemm4AVX2 or gemm4Go).
+func gemm4(c []float32, ldc int, pa, b []float32, ldb, k, nv int, acc bool, blocks int) {
+	w := 8 * nv * blocks
+	_ = c[3*ldc+w-1]
+	_ = b[(k-1)*ldb+w-1]
+	_ = pa[4*k-1]
+	if useAVX2 {
+		flag := 0
+		if acc {
+			flag = 1
+		}
+		gemm4AVX2(&c[0], ldc, &pa[0], &b[0], ldb, k, nv, flag, blocks)
+		return
+	}
+	gemm4Go(c, ldc, pa, b, ldb, k, w, acc)
+}
+
+// gemm4Go is the portable gemm4 on a 4×w block: every element sums l = 0, 1, … in order, as the assembly
+// does.
+func gemm4Go(c []float32, ldc int, pa, b []float32, ldb, k, w int, acc bool) {
+	for r := 0; r < gemmMR; r++ {
+		cr := c[r*ldc : r*ldc+w]
+		if !acc {
+			clear(cr)
+		}
+		for l := 0; l < k; l++ {
+			av := pa[l*gemmMR+r]
+			for j, bv := range b[l*ldb : l*ldb+w] {
+				cr[j] += av * bv
+			}
+		}
+	}
+}
+
+// gemm32NT computes c = Σ_{s<ns} a_s·b_sᵀ (+ c with acc), where a_s = a[s·sa:] is m×k (row stride lda) and
+// b_s = b[s·sb:] is n×k (row stride ldb): with ns > 1, the filter gradient of a 1×1 convolution summed over
+// samples. Each element of c is one dotBlock lane sum (k rounded down to a multiple of 8, all samples) plus,
+// for k mod 8, scalar products added in order of (sample, l).
+func gemm32NT(m, n, k int, a []float32, lda, sa int, b []float32, ldb, sb int, ns int, acc bool, c []float32, ldc int, par bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	_ = c[(m-1)*ldc+n-1]
+	if k == 0 || ns == 0 {
+		if !acc {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	_ = a[(ns-1)*sa+(m-1)*lda+k-1]
+	_ = b[(ns-1)*sb+(n-1)*ldb+k-1]
+	rb, cb := (m+dotMR-1)/dotMR, (n+dotNR-1)/dotNR
+	// Work items are (tile of dotTile row blocks, column block): the four rows of b of a column block stay in
+	// the L1 cache while the tile's rows of a pass over them, so b is read from L2 once per tile, not once
+	// per row block (a Linear layer's weight, a few hundred KiB, against thousands of rows).
+	tiles := (rb + dotTile - 1) / dotTile
+	k8 := k &^ (dotLanes - 1)
+	work := func(lo, hi int) {
+		var aoffs [dotMR]int
+		var boffs [dotNR]int
+		var out [dotMR * dotNR]float32
+		for it := lo; it < hi; it++ {
+			tile, j0 := it/cb, (it%cb)*dotNR
+			cols := min(dotNR, n-j0)
+			for s := range boffs {
+				boffs[s] = (j0 + min(s, cols-1)) * ldb // columns past n repeat the last: computed and dropped
+			}
+			for ib := tile * dotTile; ib < min(rb, (tile+1)*dotTile); ib++ {
+				i0 := ib * dotMR
+				rows := min(dotMR, m-i0)
+				for r := range aoffs {
+					aoffs[r] = (i0 + min(r, rows-1)) * lda // rows past m repeat the last: computed and dropped
+				}
+				if k8 > 0 {
+					dotBlock(a, &aoffs, b, &boffs, k8, ns, sa, sb, &out)
+				} else {
+					out = [dotMR * dotNR]float32{}
+				}
+				for r := 0; r < rows; r++ {
+					crow := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
+					for s := range crow {
+						v := out[r*dotNR+s]
+						if k8 < k {
+							for smp := 0; smp < ns; smp++ {
+								ar := a[smp*sa+aoffs[r] : smp*sa+aoffs[r]+k]
+								br := b[smp*sb+boffs[s] : smp*sb+boffs[s]+k]
+								for l := k8; l < k; l++ {
+									v += ar[l] * br[l]
+								}
+							}
+						}
+						if acc {
+							crow[s] += v
+						} else {
+							crow[s] = v
+						}
+					}
+				}
+			}
+		}
+	}
+	if par && m*n*k*ns >= parGemm {
+		ParallelFor(tiles*cb, work)
+	} else {
+		work(0, tiles*cb)
+	}
+}
+
+// dotBlock computes out[4r+s] = Σ_{i<ns} Σ_{l<k} a[i·sa + aoffs[r] + l]·b[i·sb + boffs[s] + l], k > 0 a
+// multiple of 8 (dotBlockAVX2 or dotBlockGo). The caller has checked that every read is inside a and b.
+func dotBlock(a []float32, aoffs *[dotMR]int, b []float32, boffs *[dotNR]int, k, ns, sa, sb int, out *[dotMR * dotNR]float32) {
+	if useAVX2 {
+		dotBlockAVX2(&a[0], &aoffs[0], &b[0], &boffs[0], k, ns, sa, sb, &out[0])
+		return
+	}
+	dotBlockGo(a, aoffs, b, boffs, k, ns, sa, sb, out)
+}
+
+// dotBlockGo is the portable dotBlock, with the assembly's summation order: lane q (l ≡ q mod 8) sums its
+// products in order of (sample, l), and the eight lanes are added pairwise as the assembly's reduction does.
+func dotBlockGo(a []float32, aoffs *[dotMR]int, b []float32, boffs *[dotNR]int, k, ns, sa, sb int, out *[dotMR * dotNR]float32) {
+	for r := 0; r < dotMR; r++ {
+		for s := 0; s < dotNR; s++ {
+			var lane [dotLanes]float32
+			for i := 0; i < ns; i++ {
+				ar := a[i*sa+aoffs[r] : i*sa+aoffs[r]+k]
+				br := b[i*sb+boffs[s] : i*sb+boffs[s]+k]
+				for l := 0; l < k; l += dotLanes {
+					for q := range lane {
+						lane[q] += ar[l+q] * br[l+q]
+					}
+				}
+			}
+			// VEXTRACTF128 + VADDPS: lanes q and q+4; then two VHADDPS: (0+1)+(2+3).
+			h0, h1, h2, h3 := lane[0]+lane[4], lane[1]+lane[5], lane[2]+lane[6], lane[3]+lane[7]
+			out[r*dotNR+s] = (h0 + h1) + (h2 + h3)
+		}
+	}
+}

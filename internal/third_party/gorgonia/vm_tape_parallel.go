@@ -1,0 +1,230 @@
+package gorgonia
+
+// nasx: this file is nasx's addition to the fork (see NASX_FORK.md).
+//
+// Upstream, a TapeMachine runs its program one instruction at a time. In a
+// DARTS supernet most ops are small (C=16) and many are independent (the 8
+// candidate ops of an edge, the edges of a cell, the weight gradient and the
+// input gradient of each op), so the second core idles whenever an op is too
+// small to split. ParallelOps runs independent instructions at once.
+
+import (
+	"container/heap"
+	"sync"
+
+	"github.com/pkg/errors"
+)
+
+// ParallelOps is a TapeMachine option: RunAll runs up to workers
+// instructions at once, each as soon as the instructions it depends on
+// have run (the values it reads are written, the register it writes is no
+// longer needed). Among the ready instructions, the one earliest in the
+// program goes first, so that memory use stays close to the sequential
+// order. Instructions other than ops, loads and reads (e.g. the DoWork
+// flush) are barriers. Results are bit-identical to the sequential
+// machine as long as each op is deterministic and ops touch no shared state
+// (every nasx op keeps its state per node). The NaN, Inf and pointer
+// watches of the sequential machine are not run. workers < 2 leaves the
+// machine sequential.
+func ParallelOps(workers int) VMOpt {
+	return func(m VM) {
+		tm, ok := m.(*tapeMachine)
+		if !ok {
+			panic(nyi("ParallelOps", m))
+		}
+		if workers >= 2 {
+			tm.par = &parPlan{workers: workers}
+		}
+	}
+}
+
+// parPlan is the dependency graph of a program, for ParallelOps.
+type parPlan struct {
+	workers int
+	succ    [][]int32 // instructions that wait for each instruction
+	npred   []int32   // how many instructions each waits for
+
+	// run state
+	mu      sync.Mutex
+	cond    *sync.Cond
+	ready   pcHeap
+	pending []int32
+	left    int
+	err     error
+	errPC   int
+}
+
+// planParallel builds the dependency graph: read-after-write,
+// write-after-read and write-after-write on CPU registers, and barriers.
+func (m *tapeMachine) planParallel() {
+	p := m.par
+	instrs := m.p.instructions
+	n := len(instrs)
+	p.succ = make([][]int32, n)
+	p.npred = make([]int32, n)
+	p.pending = make([]int32, n)
+	p.cond = sync.NewCond(&p.mu)
+
+	lastWriter := make(map[int]int) // register -> pc
+	readers := make(map[int][]int)  // register -> pcs reading its current value
+	lastBarrier := -1
+	var sinceBarrier []int
+	deps := make(map[int]struct{})
+	addEdge := func(from, to int) {
+		if from < 0 || from == to {
+			return
+		}
+		if _, ok := deps[from]; ok {
+			return
+		}
+		deps[from] = struct{}{}
+		p.succ[from] = append(p.succ[from], int32(to))
+		p.npred[to]++
+	}
+	for pc, instr := range instrs {
+		if op, ok := instr.(*execOp); ok {
+			op.pc = pc
+		}
+		for k := range deps {
+			delete(deps, k)
+		}
+		switch instr.(type) {
+		case *execOp, loadArg, *readInstr:
+		default:
+			// a barrier: after everything before it, before everything after it
+			for _, q := range sinceBarrier {
+				addEdge(q, pc)
+			}
+			addEdge(lastBarrier, pc)
+			lastBarrier, sinceBarrier = pc, nil
+			for r := range lastWriter {
+				delete(lastWriter, r)
+			}
+			for r := range readers {
+				delete(readers, r)
+			}
+			continue
+		}
+		addEdge(lastBarrier, pc)
+		for _, r := range instr.reads() {
+			if r.device != CPU || r.id < 0 {
+				continue
+			}
+			if w, ok := lastWriter[r.id]; ok {
+				addEdge(w, pc)
+			}
+			readers[r.id] = append(readers[r.id], pc)
+		}
+		if w := instr.writes(); w.device == CPU && w.id >= 0 {
+			if lw, ok := lastWriter[w.id]; ok {
+				addEdge(lw, pc)
+			}
+			for _, q := range readers[w.id] {
+				addEdge(q, pc)
+			}
+			lastWriter[w.id] = pc
+			readers[w.id] = readers[w.id][:0]
+		}
+		sinceBarrier = append(sinceBarrier, pc)
+	}
+}
+
+// runParallel runs the whole program with p.workers goroutines.
+func (m *tapeMachine) runParallel() error {
+	p := m.par
+	instrs := m.p.instructions
+	copy(p.pending, p.npred)
+	p.ready = p.ready[:0]
+	p.left = len(instrs)
+	p.err, p.errPC = nil, -1
+	for pc := range instrs {
+		if p.npred[pc] == 0 {
+			p.ready = append(p.ready, int32(pc))
+		}
+	}
+	heap.Init(&p.ready)
+	if p.left == 0 {
+		return nil
+	}
+
+	var wg sync.WaitGroup
+	for w := 0; w < p.workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.parWorker()
+		}()
+	}
+	wg.Wait()
+	m.pc = len(instrs)
+	if p.err != nil {
+		return vmContextualError{
+			error: errors.Wrapf(p.err, "PC %d. Failed to execute instruction %v", p.errPC, instrs[p.errPC]),
+			instr: p.errPC,
+			node:  m.nodeFromInstr(instrs[p.errPC]),
+		}
+	}
+	return nil
+}
+
+func (m *tapeMachine) parWorker() {
+	p := m.par
+	instrs := m.p.instructions
+	p.mu.Lock()
+	for {
+		for len(p.ready) == 0 && p.left > 0 {
+			p.cond.Wait()
+		}
+		if p.left == 0 {
+			p.mu.Unlock()
+			return
+		}
+		pc := int(heap.Pop(&p.ready).(int32))
+		failed := p.err != nil
+		p.mu.Unlock()
+
+		if !failed {
+			if err := instrs[pc].exec(m); err != nil {
+				p.mu.Lock()
+				if p.err == nil {
+					p.err, p.errPC = err, pc
+				}
+				p.mu.Unlock()
+			} else if m.free != nil {
+				m.afterInstr(pc)
+			}
+		}
+
+		p.mu.Lock()
+		p.left--
+		woke := 0
+		for _, s := range p.succ[pc] {
+			if p.pending[s]--; p.pending[s] == 0 {
+				heap.Push(&p.ready, s)
+				woke++
+			}
+		}
+		switch {
+		case p.left == 0:
+			p.cond.Broadcast()
+		case woke > 1:
+			p.cond.Broadcast()
+		case woke == 1:
+			p.cond.Signal()
+		}
+	}
+}
+
+// pcHeap is a min-heap of instruction indices.
+type pcHeap []int32
+
+func (h pcHeap) Len() int            { return len(h) }
+func (h pcHeap) Less(i, j int) bool  { return h[i] < h[j] }
+func (h pcHeap) Swap(i, j int)       { h[i], h[j] = h[j], h[i] }
+func (h *pcHeap) Push(x interface{}) { *h = append(*h, x.(int32)) }
+func (h *pcHeap) Pop() interface{} {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

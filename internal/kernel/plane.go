@@ -20,7 +20,7 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 	}
 	a = a[:len(offs)]
 	lastRow := (rows - 1) * xs
-	dense := len(offs) > 0 && len(offs) <= 64 // no zero tap: the taps go to the assembly as they are
+	dense := len(offs) > 0 // no zero tap: the taps go to the assembly as they are
 	for t, off := range offs {
 		if off < 0 || lastRow+off+n > len(x) {
 			panic("kernel: taps2D32 tap reads outside x")
@@ -36,6 +36,7 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 		ta, to := ca[:], co[:]
 		if dense {
 			cnt, ta, to = len(offs), a, offs
+			g0 = len(offs) // one pass over all taps
 		} else {
 			for t := g0; t < min(g0+len(ca), len(offs)); t++ {
 				if a[t] != 0 {

@@ -439,7 +439,7 @@ func (c *dartsCell) forward(s0, s1 *G.Node, w []*G.Node) (*G.Node, error) {
 		offset += len(states)
 		states = append(states, sum)
 	}
-	return G.Concat(1, states[len(states)-multiplier:]...)
+	return nn.ChannelConcat(states[len(states)-multiplier:]...)
 }
 
 // buildNB201 builds NAS-Bench-201's TinyNetworkDarts up to lastact.

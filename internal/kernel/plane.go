@@ -19,18 +19,30 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 		panic("kernel: taps2D32 writes outside y")
 	}
 	a = a[:len(offs)]
+	lastRow := (rows - 1) * xs
+	dense := len(offs) > 0 // no zero tap: the taps go to the assembly as they are
+	for t, off := range offs {
+		if off < 0 || lastRow+off+n > len(x) {
+			panic("kernel: taps2D32 tap reads outside x")
+		}
+		if a[t] == 0 {
+			dense = false
+		}
+	}
 	var ca [64]float32
 	var co [64]int
 	for g0 := 0; g0 < len(offs) || !acc; g0 += len(ca) {
 		cnt := 0
-		for t := g0; t < min(g0+len(ca), len(offs)); t++ {
-			off := offs[t]
-			if off < 0 || (rows-1)*xs+off+n > len(x) {
-				panic("kernel: taps2D32 tap reads outside x")
-			}
-			if a[t] != 0 {
-				ca[cnt], co[cnt] = a[t], off
-				cnt++
+		ta, to := ca[:], co[:]
+		if dense {
+			cnt, ta, to = len(offs), a, offs
+			g0 = len(offs) // one pass over all taps
+		} else {
+			for t := g0; t < min(g0+len(ca), len(offs)); t++ {
+				if a[t] != 0 {
+					ca[cnt], co[cnt] = a[t], offs[t]
+					cnt++
+				}
 			}
 		}
 		if cnt == 0 {
@@ -50,13 +62,19 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 				flag = 1
 			}
 			r0 := 0
-			if per := 32 / n; (n == 16 || n == 8) && rows >= per {
+			if n == 16 || n == 8 {
 				// Narrow planes: rows in pairs (16 columns) or fours (8 columns), four vectors per tap.
-				r0 = rows / per * per
-				taps2DNarrowAVX2(&y[0], &ca[0], &x[0], &co[0], cnt, flag, r0/per, ys, xs, n)
+				shift := 1 // log2 of the rows per group
+				if n == 8 {
+					shift = 2
+				}
+				if groups := rows >> shift; groups > 0 {
+					r0 = groups << shift
+					taps2DNarrowAVX2(&y[0], &ta[0], &x[0], &to[0], cnt, flag, groups, ys, xs, n)
+				}
 			}
 			if r0 < rows {
-				taps2DAVX2(&y[r0*ys], &ca[0], &x[r0*xs], &co[0], cnt, m, flag, rows-r0, ys, xs)
+				taps2DAVX2(&y[r0*ys], &ta[0], &x[r0*xs], &to[0], cnt, m, flag, rows-r0, ys, xs)
 			}
 		}
 		if m < n {
@@ -67,8 +85,8 @@ func taps2D32(y []float32, ys int, a, x []float32, xs int, offs []int, rows, n i
 					if acc {
 						s = yr[i]
 					}
-					for t, off := range co[:cnt] {
-						s += ca[t] * xr[off+i]
+					for t, off := range to[:cnt] {
+						s += ta[t] * xr[off+i]
 					}
 					yr[i] = s
 				}

@@ -9,14 +9,15 @@ import (
 // TestPlaneKernels32 checks the strided plane kernels (taps2D32, dotTaps2D32, copy2D32; the AVX2 assembly
 // where the CPU has it) against float64 loops on every width from 1 to 40 (the 32-, 16- and 8-column paths,
 // the paired and quadrupled narrow rows and their leftover rows, and the scalar tails) and 1 to 9 rows, with
-// row strides wider than the width, 1, 9 and 25 taps (25 > the 12 accumulators of dotTaps2D32) and a zero tap
-// (skipped: an infinity only it reads must not give NaN). Each result may differ from the float64 sum by the
+// row strides wider than the width, 1, 9, 25 and 70 taps (more than the 12 accumulators of dotTaps2D32 and the
+// 64 taps of a compaction group), with and without a zero tap (skipped: an infinity only it reads must not
+// give NaN). Each result may differ from the float64 sum by the
 // bound on a float32 sum of products, 2·(terms+1)·2⁻²⁴·Σ|terms| (Higham, eq. 3.5).
 func TestPlaneKernels32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for n := 1; n <= 40; n++ {
 		for rows := 1; rows <= 9; rows++ {
-			for _, taps := range []int{1, 9, 25} {
+			for _, taps := range []int{1, 9, 25, 70} {
 				ys, xs := n+rng.IntN(3), n+5+rng.IntN(3)
 				offs := make([]int, taps)
 				for i := range offs {
@@ -24,8 +25,8 @@ func TestPlaneKernels32(t *testing.T) {
 				}
 				a := randF32(rng, taps)
 				x := randF32(rng, (rows-1)*xs+12+n)
-				if taps > 1 {
-					a[1] = 0
+				if taps > 1 && taps < 70 {
+					a[1] = 0 // 70 taps stay dense: all go to the assembly in one pass
 				}
 				for _, acc := range []bool{false, true} {
 					y := randF32(rng, (rows-1)*ys+n)

@@ -1,7 +1,9 @@
 package op
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -195,6 +197,17 @@ func (p *bufferPool) Recycle(key uintptr) {
 // after its last use and its buffer reused through Buffers (the nodes in keep stay bound after a run, for
 // Node.Value), and independent ops run at once on GOMAXPROCS workers (G.ParallelOps; results are bit-identical
 // to the sequential order). Append further options, e.g. G.EvalMode(), to the slice.
+//
+// The environment variable NASX_OP_WORKERS sets the number of ops run at once instead (1: one op at a time, each
+// still parallel inside); values that are not positive integers are ignored.
 func VMOpts(keep ...*G.Node) []G.VMOpt {
-	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(runtime.GOMAXPROCS(0))}
+	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers())}
+}
+
+// opWorkers is the number of ops a machine runs at once: NASX_OP_WORKERS, or GOMAXPROCS.
+func opWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("NASX_OP_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
 }

@@ -3,8 +3,8 @@ package op
 import (
 	"os"
 	"runtime"
-	"strconv"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"

@@ -79,8 +79,9 @@ type freePlan struct {
 	refs      map[uintptr]int
 }
 
-// planFree computes, for every CPU value an execOp writes, the last
-// instruction that reads it before its register is written again.
+// planFree finds, for every instruction, the droppable execOp values it
+// reads (a value is read from its register until the register is written
+// again), and counts each value's readers.
 func (m *tapeMachine) planFree() {
 	f := m.free
 	instrs := m.p.instructions

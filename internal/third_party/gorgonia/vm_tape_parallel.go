@@ -133,6 +133,9 @@ func (m *tapeMachine) planParallel() {
 func (m *tapeMachine) runParallel() error {
 	p := m.par
 	instrs := m.p.instructions
+	if m.pc >= len(instrs) {
+		return nil // as the sequential machine: a finished program runs again only after Reset
+	}
 	copy(p.pending, p.npred)
 	p.ready = p.ready[:0]
 	p.left = len(instrs)

@@ -87,36 +87,29 @@ func (p *bufferPool) get(dt tensor.Dtype, shape []int) *tensor.Dense {
 		return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
 	c := poolClass{dt, n}
+	var backing any
+	if dt == tensor.Float32 {
+		backing = poolSlice[float32](p, c)
+	} else {
+		backing = poolSlice[float64](p, c)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
+}
+
+// poolSlice returns a zeroed []T of class c: a free buffer if there is one, else a new one, registered.
+func poolSlice[T float32 | float64](p *bufferPool, c poolClass) []T {
 	if ptr := p.take(c); ptr != nil {
-		if dt == tensor.Float32 {
-			s := unsafe.Slice((*float32)(ptr), n)
-			clear(s)
-			return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
-		}
-		s := unsafe.Slice((*float64)(ptr), n)
+		s := unsafe.Slice((*T)(ptr), c.n)
 		clear(s)
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(s))
+		return s
 	}
 	p.fresh.Add(1)
-	var backing any
-	var e poolEntry
-	switch dt {
-	case tensor.Float32:
-		s := make([]float32, n)
-		w := weak.Make(&s[0])
-		e = poolEntry{start: uintptr(unsafe.Pointer(&s[0])), end: uintptr(unsafe.Pointer(&s[0])) + uintptr(n)*4,
-			alive: func() unsafe.Pointer { return unsafe.Pointer(w.Value()) }}
-		backing = s
-	default:
-		s := make([]float64, n)
-		w := weak.Make(&s[0])
-		e = poolEntry{start: uintptr(unsafe.Pointer(&s[0])), end: uintptr(unsafe.Pointer(&s[0])) + uintptr(n)*8,
-			alive: func() unsafe.Pointer { return unsafe.Pointer(w.Value()) }}
-		backing = s
-	}
-	e.class = c
-	p.register(e)
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
+	s := make([]T, c.n)
+	w := weak.Make(&s[0])
+	start := uintptr(unsafe.Pointer(&s[0]))
+	p.register(poolEntry{start: start, end: start + uintptr(c.n)*unsafe.Sizeof(s[0]), class: c,
+		alive: func() unsafe.Pointer { return unsafe.Pointer(w.Value()) }})
+	return s
 }
 
 // take pops a free buffer of class c, or returns nil.

@@ -30,6 +30,9 @@ var gemmBenchCases = []struct {
 	{"tn/K16C64P256", true, false, 64, 256, 16},
 	{"nt/K16C64P256", false, true, 16, 64, 256},
 	{"linear/3968x512x128", false, true, 3968, 512, 128},
+	{"linearNN/3968x512x128", false, false, 3968, 512, 128},
+	{"linearNN/3968x128x512", false, false, 3968, 128, 512},
+	{"linearTN/512x128x3968", true, false, 512, 128, 3968},
 }
 
 // BenchmarkGemm32 times one float32 gemm call per iteration (c overwritten; "nt" accumulates, as the filter

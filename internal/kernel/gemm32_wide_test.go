@@ -67,3 +67,52 @@ func TestGemm32Wide(t *testing.T) {
 		}
 	}
 }
+
+// TestGemm32LongK checks the k-sliced path of gemm32NN (k > 2·gemmKC: a weight gradient summed over thousands
+// of rows): for a·b and aᵀ·b, with and without accumulation, the result must equal bit for bit one unsliced
+// pass of the micro-kernel over the whole k (the slices store c and reload it into the same FMA chain), and
+// a·bᵀ with m ≥ gemmNTRows (b transposed, then the same path) must equal aᵀ·b of the explicitly transposed
+// operands bit for bit. k = 1100 = 4·256 + 76 leaves a short last slice; m = 9 a partial panel; n = 61 =
+// 2·24 + 8 + 5 every column block and the tail.
+func TestGemm32LongK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	const m, n, k = 9, 61, 1100
+	for _, ta := range []bool{false, true} {
+		for _, acc := range []bool{false, true} {
+			a, b, c0 := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, m*n)
+			lda := k
+			if ta {
+				lda = m
+			}
+			got := append([]float32(nil), c0...)
+			gemm32(ta, false, m, n, k, a, lda, b, n, acc, got, n, true)
+			panels := (m + gemmMR - 1) / gemmMR
+			ap := make([]float32, panels*gemmMR*k)
+			packPanels(ta, m, k, a, lda, ap)
+			want := append([]float32(nil), c0...)
+			gemm32Packed(m, n, k, ap, b, n, acc, want, n, false)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("transA=%v acc=%v: c[%d] = %v, one pass gives %v", ta, acc, i, got[i], want[i])
+				}
+			}
+			if ta {
+				continue
+			}
+			// a·bᵀ with bᵀ stored n×k (row stride k+3).
+			bt := make([]float32, n*(k+3))
+			for l := 0; l < k; l++ {
+				for j := 0; j < n; j++ {
+					bt[j*(k+3)+l] = b[l*n+j]
+				}
+			}
+			gotNT := append([]float32(nil), c0...)
+			gemm32(false, true, m, n, k, a, lda, bt, k+3, acc, gotNT, n, true)
+			for i := range want {
+				if gotNT[i] != got[i] {
+					t.Fatalf("a·bᵀ acc=%v: c[%d] = %v, a·b of the transposed b gives %v", acc, i, gotNT[i], got[i])
+				}
+			}
+		}
+	}
+}

@@ -2,8 +2,10 @@ package kernel
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelFor checks that every index in [0, n) is visited exactly once, for sizes below, at and above
@@ -28,5 +30,124 @@ func TestParallelFor(t *testing.T) {
 			}
 		}
 		runtime.GOMAXPROCS(old)
+	}
+}
+
+// TestParallelForChunks checks that the chunks are the fixed ranges [w·n/workers, (w+1)·n/workers) for
+// workers = min(GOMAXPROCS, n), whoever runs them: kernels that keep per-chunk partial results (LayerNorm's
+// parameter gradients) depend on it for bit-identical results.
+func TestParallelForChunks(t *testing.T) {
+	for _, procs := range []int{2, 3, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, n := range []int{2, 3, 5, 17, 1000} {
+			workers := min(procs, n)
+			for range 20 { // helpers that join at different times must not change the ranges
+				var mu sync.Mutex
+				got := map[[2]int]bool{}
+				ParallelFor(n, func(lo, hi int) {
+					mu.Lock()
+					got[[2]int{lo, hi}] = true
+					mu.Unlock()
+				})
+				if len(got) != workers {
+					t.Fatalf("procs=%d n=%d: %d chunks %v, want %d", procs, n, len(got), got, workers)
+				}
+				for w := range workers {
+					if r := [2]int{w * n / workers, (w + 1) * n / workers}; !got[r] {
+						t.Fatalf("procs=%d n=%d: chunk %v missing from %v", procs, n, r, got)
+					}
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
+// TestParallelForConcurrentCalls runs more concurrent ParallelFor calls than the pool has slots (the extra
+// ones run their chunks inline), each of which must still visit its indices exactly once. Run it under -race.
+func TestParallelForConcurrentCalls(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	callers := 2*poolSlots + 3
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := range 50 {
+				n := 1 + (c*31+rep*7)%200
+				hits := make([]int32, n)
+				ParallelFor(n, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&hits[i], 1)
+					}
+				})
+				for i, h := range hits {
+					if h != 1 {
+						t.Errorf("caller %d rep %d n=%d: index %d visited %d times", c, rep, n, i, h)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestParallelForWaitsForHelpers makes the caller's chunk short and the other one long, so that a helper
+// claims the long one and the caller must wait for it (polling, or parked once it polled for callerSpin),
+// and checks that ParallelFor returns only after every chunk wrote its result.
+func TestParallelForWaitsForHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for rep := range 12 {
+		out := make([]int, 2)
+		ParallelFor(2, func(lo, hi int) {
+			if lo == 0 {
+				time.Sleep(200 * time.Microsecond) // time for a helper to claim chunk 1
+			} else {
+				time.Sleep(200*time.Microsecond + time.Duration(rep%4)*callerSpin)
+			}
+			out[lo] = lo + 1
+		})
+		if out[0] != 1 || out[1] != 2 {
+			t.Fatalf("rep %d: ParallelFor returned before its chunks finished: %v", rep, out)
+		}
+	}
+}
+
+// TestHelperPoolIdles checks that the helper goroutines exit once the pool has been idle for a while, so
+// that a program (or test) that stops computing goes back to its own goroutines.
+func TestHelperPoolIdles(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	waitForPool := func(what string, want int32) {
+		deadline := time.Now().Add(helperIdle + helperSpin + 5*time.Second)
+		for pool.live.Load() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d helpers live, want %d", what, pool.live.Load(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitForPool("before", 0)
+	base := runtime.NumGoroutine()
+	var sum atomic.Int64
+	for range 100 {
+		ParallelFor(64, func(lo, hi int) { sum.Add(int64(hi - lo)) })
+	}
+	if sum.Load() != 6400 {
+		t.Fatalf("sum = %d, want 6400", sum.Load())
+	}
+	if l := pool.live.Load(); l != 3 {
+		t.Errorf("%d helpers live after ParallelFor at GOMAXPROCS=4, want 3", l)
+	}
+	waitForPool("after idling", 0)
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after the pool idled, %d before", runtime.NumGoroutine(), base)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if Help() {
+		t.Error("Help ran a chunk with no ParallelFor in flight")
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/nasx/nasx/internal/kernel"
 )
 
 // Buffers is the buffer pool behind every op output. A TapeMachine built
@@ -194,7 +196,7 @@ func (p *bufferPool) Recycle(key uintptr) {
 // The environment variable NASX_OP_WORKERS sets the number of ops run at once instead (1: one op at a time, each
 // still parallel inside); values that are not positive integers are ignored.
 func VMOpts(keep ...*G.Node) []G.VMOpt {
-	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers())}
+	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers()), G.ParallelIdle(kernel.Help)}
 }
 
 // opWorkers is the number of ops a machine runs at once: NASX_OP_WORKERS, or GOMAXPROCS.

@@ -1,27 +1,35 @@
 package bench
 
 import (
+	"fmt"
 	"math"
+	"runtime"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/kernel"
 	"github.com/nasx/nasx/internal/op"
 )
 
-// TestParallelOpsBitIdentical runs three training steps of each benchmark block on a sequential machine and on
-// machines that run independent ops at once (G.ParallelOps with 2 and 4 workers), all freeing values after
-// their last use, and requires the same loss and gradients bit for bit: ops are deterministic and keep their
-// state per node, so the order in which independent ops run must not change any value. Gradients accumulate
-// over the three runs (BindDualValues), so a value freed or reused too early in any run shows up.
+// TestParallelOpsBitIdentical runs three training steps of each benchmark block on a sequential machine at
+// GOMAXPROCS=1 and, at GOMAXPROCS 2 to 4, on sequential machines and on machines that run independent ops at
+// once (G.ParallelOps with 2 and 4 workers, with and without G.ParallelIdle(kernel.Help), whose idle workers
+// run chunks of the ops in flight), all freeing values after their last use, and requires the same loss and
+// gradients bit for bit: ops are deterministic and keep their state per node, and kernel.ParallelFor's chunks
+// do not depend on timing, so neither the core count nor the order in which ops and chunks run may change
+// any value. Gradients accumulate over the three runs (BindDualValues), so a value freed or reused too early
+// in any run shows up.
 func TestParallelOpsBitIdentical(t *testing.T) {
 	for _, bc := range []struct {
 		name  string
 		build func() *block
 	}{{"MixedEdge", newMixedEdge}, {"Cell", newCell}, {"TransformerLayer", newTransformerLayer}} {
 		t.Run(bc.name, func(t *testing.T) {
-			run := func(opts ...G.VMOpt) (float32, [][]float32) {
+			run := func(procs int, opts ...G.VMOpt) (float32, [][]float32) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 				bl := bc.build()
 				opts = append([]G.VMOpt{G.BindDualValues(bl.params...), G.FreeIntermediates(op.Buffers)}, opts...)
 				m := G.NewTapeMachine(bl.g, opts...)
@@ -42,20 +50,70 @@ func TestParallelOpsBitIdentical(t *testing.T) {
 				}
 				return bl.lossV.Data().(float32), grads
 			}
-			wantLoss, want := run()
-			for _, workers := range []int{2, 4} {
-				loss, got := run(G.ParallelOps(workers))
+			wantLoss, want := run(1)
+			for _, c := range []struct {
+				procs, workers int // workers 0: sequential machine
+				help           bool
+			}{{2, 0, false}, {2, 2, false}, {2, 2, true}, {3, 4, false}, {3, 2, true}, {4, 4, true}} {
+				var opts []G.VMOpt
+				if c.workers > 0 {
+					opts = append(opts, G.ParallelOps(c.workers))
+				}
+				if c.help {
+					opts = append(opts, G.ParallelIdle(kernel.Help))
+				}
+				name := fmt.Sprintf("GOMAXPROCS=%d, %d op workers, help %v", c.procs, c.workers, c.help)
+				loss, got := run(c.procs, opts...)
 				if math.Float32bits(loss) != math.Float32bits(wantLoss) {
-					t.Errorf("%d workers: loss %v, sequential %v", workers, loss, wantLoss)
+					t.Errorf("%s: loss %v, sequential at GOMAXPROCS=1 %v", name, loss, wantLoss)
 				}
 				for i := range want {
 					for j := range want[i] {
 						if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
-							t.Fatalf("%d workers: gradient %d element %d = %v, sequential %v", workers, i, j, got[i][j], want[i][j])
+							t.Fatalf("%s: gradient %d element %d = %v, sequential at GOMAXPROCS=1 %v", name, i, j, got[i][j], want[i][j])
 						}
 					}
 				}
 			}
 		})
+	}
+}
+
+// TestMachineGoroutinesExit runs training steps on a machine with op.VMOpts at GOMAXPROCS=2 (worker
+// goroutines for the ops, helper goroutines of kernel.ParallelFor) and checks that, once the machine is closed
+// and the helpers have been idle for a while, the goroutine count is back to what it was before.
+func TestMachineGoroutinesExit(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	settle := func() int { // the goroutine count, once it stopped falling
+		n := runtime.NumGoroutine()
+		for range 100 {
+			time.Sleep(50 * time.Millisecond)
+			m := runtime.NumGoroutine()
+			if m == n {
+				return n
+			}
+			n = m
+		}
+		return n
+	}
+	time.Sleep(time.Second) // helpers of earlier tests idle out
+	base := settle()
+	bl := newMixedEdge()
+	m := G.NewTapeMachine(bl.g, append(op.VMOpts(), G.BindDualValues(bl.params...))...)
+	for range 3 {
+		m.Reset()
+		if err := m.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines 10 s after the machine closed, %d before it ran", runtime.NumGoroutine(), base)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

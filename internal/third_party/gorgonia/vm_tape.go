@@ -41,8 +41,9 @@ type tapeMachine struct {
 	runFlags uint16 //  spare2: trace(copy values and put into nodes)
 	evalMode bool
 
-	free *freePlan // nasx: see FreeIntermediates
-	par  *parPlan  // nasx: see ParallelOps
+	free    *freePlan   // nasx: see FreeIntermediates
+	par     *parPlan    // nasx: see ParallelOps
+	parIdle func() bool // nasx: see ParallelIdle
 
 	closureMu sync.Mutex // nasx: guards closureQueue under ParallelOps
 }

@@ -10,7 +10,10 @@ package gorgonia
 
 import (
 	"container/heap"
+	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pkg/errors"
 )
@@ -52,6 +55,10 @@ type parPlan struct {
 	left    int
 	err     error
 	errPC   int
+
+	sleepers int          // workers parked on cond
+	nready   atomic.Int32 // len(ready), for polling workers
+	left0    atomic.Bool  // left == 0
 }
 
 // planParallel builds the dependency graph: read-after-write,
@@ -129,7 +136,30 @@ func (m *tapeMachine) planParallel() {
 	}
 }
 
-// runParallel runs the whole program with p.workers goroutines.
+// Polling times of ParallelOps' workers: a worker with nothing ready polls
+// (yielding its P on every round, and lending its core through the idle
+// function of ParallelIdle) for parSpin before it parks. Handing an
+// instruction to a parked worker costs an OS thread wake-up (tens of µs in a
+// VM), longer than most ops of a small network take; a polling worker picks
+// it up within a scheduler round.
+const parSpin = 100 * time.Microsecond
+
+// ParallelIdle is a TapeMachine option for ParallelOps: a worker with no
+// instruction ready calls idle while it polls, so that it can help an
+// instruction that is running (idle runs a piece of pending work and
+// reports whether there was any). Without the option it only polls.
+func ParallelIdle(idle func() bool) VMOpt {
+	return func(m VM) {
+		tm, ok := m.(*tapeMachine)
+		if !ok {
+			panic(nyi("ParallelIdle", m))
+		}
+		tm.parIdle = idle
+	}
+}
+
+// runParallel runs the whole program with p.workers goroutines, the caller
+// being one of them.
 func (m *tapeMachine) runParallel() error {
 	p := m.par
 	instrs := m.p.instructions
@@ -139,6 +169,7 @@ func (m *tapeMachine) runParallel() error {
 	copy(p.pending, p.npred)
 	p.ready = p.ready[:0]
 	p.left = len(instrs)
+	p.left0.Store(false)
 	p.err, p.errPC = nil, -1
 	for pc := range instrs {
 		if p.npred[pc] == 0 {
@@ -146,18 +177,25 @@ func (m *tapeMachine) runParallel() error {
 		}
 	}
 	heap.Init(&p.ready)
+	p.nready.Store(int32(len(p.ready)))
 	if p.left == 0 {
 		return nil
 	}
 
 	var wg sync.WaitGroup
-	for w := 0; w < p.workers; w++ {
+	for w := 1; w < p.workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			m.parWorker()
 		}()
 	}
+	// A new goroutine waits in this P's "next" slot, which the other Ps take
+	// only when they have nothing else to run (a polling goroutine keeps them
+	// busy); yielding once lets it start here while this goroutine moves to
+	// the global queue, which every P reads.
+	runtime.Gosched()
+	m.parWorker()
 	wg.Wait()
 	m.pc = len(instrs)
 	if p.err != nil {
@@ -170,25 +208,44 @@ func (m *tapeMachine) runParallel() error {
 	return nil
 }
 
+// lock takes p.mu, polling instead of parking: a goroutine parked on a
+// mutex is woken into the P of the goroutine that unlocks it, where it may
+// wait for a whole op.
+func (p *parPlan) lock() {
+	for i := 0; !p.mu.TryLock(); i++ {
+		if i >= 64 {
+			runtime.Gosched()
+		}
+	}
+}
+
 func (m *tapeMachine) parWorker() {
 	p := m.par
 	instrs := m.p.instructions
-	p.mu.Lock()
+	p.lock()
 	for {
-		for len(p.ready) == 0 && p.left > 0 {
-			p.cond.Wait()
+		if len(p.ready) == 0 && p.left > 0 {
+			p.mu.Unlock()
+			m.parPoll()
+			p.lock()
+			for len(p.ready) == 0 && p.left > 0 {
+				p.sleepers++
+				p.cond.Wait()
+				p.sleepers--
+			}
 		}
 		if p.left == 0 {
 			p.mu.Unlock()
 			return
 		}
 		pc := int(heap.Pop(&p.ready).(int32))
+		p.nready.Add(-1)
 		failed := p.err != nil
 		p.mu.Unlock()
 
 		if !failed {
 			if err := instrs[pc].exec(m); err != nil {
-				p.mu.Lock()
+				p.lock()
 				if p.err == nil {
 					p.err, p.errPC = err, pc
 				}
@@ -198,7 +255,7 @@ func (m *tapeMachine) parWorker() {
 			}
 		}
 
-		p.mu.Lock()
+		p.lock()
 		p.left--
 		woke := 0
 		for _, s := range p.succ[pc] {
@@ -207,16 +264,44 @@ func (m *tapeMachine) parWorker() {
 				woke++
 			}
 		}
-		switch {
-		case p.left == 0:
-			p.cond.Broadcast()
-		case woke > 1:
-			p.cond.Broadcast()
-		case woke == 1:
-			p.cond.Signal()
+		p.nready.Add(int32(woke))
+		p.left0.Store(p.left == 0)
+		if p.sleepers > 0 {
+			switch {
+			case p.left == 0:
+				p.cond.Broadcast()
+			case woke > 1:
+				p.cond.Broadcast()
+			case woke == 1:
+				p.cond.Signal()
+			}
 		}
 	}
 }
+
+// parPoll returns when an instruction is ready, the program is done, or
+// parSpin passed without either. It yields the P every parYield polls.
+func (m *tapeMachine) parPoll() {
+	p := m.par
+	var start time.Time
+	for i := 0; p.nready.Load() == 0 && !p.left0.Load(); i++ {
+		if m.parIdle != nil && m.parIdle() {
+			i = -1
+			continue
+		}
+		switch {
+		case i == 0:
+			start = time.Now()
+		case i%parYield == 0:
+			runtime.Gosched()
+			if time.Since(start) > parSpin {
+				return
+			}
+		}
+	}
+}
+
+const parYield = 32
 
 // pcHeap is a min-heap of instruction indices.
 type pcHeap []int32

@@ -151,3 +151,27 @@ func TestHelperPoolIdles(t *testing.T) {
 		t.Error("Help ran a chunk with no ParallelFor in flight")
 	}
 }
+
+// TestZero checks that Zero clears every element, for lengths below, at and above the size it splits at,
+// on one core and on several.
+func TestZero(t *testing.T) {
+	for _, procs := range []int{1, 2, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 2*zeroBlock - 1, 2 * zeroBlock, 5*zeroBlock + 7} {
+			x := make([]float32, n+2)
+			for i := range x {
+				x[i] = float32(i + 1)
+			}
+			Zero(x[1 : n+1])
+			for i := 1; i <= n; i++ {
+				if x[i] != 0 {
+					t.Fatalf("procs=%d n=%d: x[%d] = %v after Zero", procs, n, i-1, x[i])
+				}
+			}
+			if x[0] != 1 || x[n+1] != float32(n+2) {
+				t.Fatalf("procs=%d n=%d: Zero wrote outside its slice", procs, n)
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}

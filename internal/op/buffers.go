@@ -102,7 +102,7 @@ func (p *bufferPool) get(dt tensor.Dtype, shape []int) *tensor.Dense {
 func poolSlice[T float32 | float64](p *bufferPool, c poolClass) []T {
 	if ptr := p.take(c); ptr != nil {
 		s := unsafe.Slice((*T)(ptr), c.n)
-		clear(s)
+		kernel.Zero(s)
 		return s
 	}
 	p.fresh.Add(1)
@@ -197,6 +197,11 @@ func (p *bufferPool) Recycle(key uintptr) {
 // still parallel inside); values that are not positive integers are ignored.
 func VMOpts(keep ...*G.Node) []G.VMOpt {
 	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers()), G.ParallelIdle(kernel.Help)}
+}
+
+func init() {
+	// gorgonia's Concat and Slice split their block copies over the cores with the kernels' ParallelFor.
+	G.ParallelFor = kernel.ParallelFor
 }
 
 // opWorkers is the number of ops a machine runs at once: NASX_OP_WORKERS, or GOMAXPROCS.

@@ -602,6 +602,11 @@ func (op *sliceOp) Do(inputs ...Value) (retVal Value, err error) {
 		}
 		if v.IsScalar() {
 			retVal, _ = anyToScalar(v.ScalarValue())
+		} else if !op.all() && op.Step() <= 1 { // nasx: block copies (nasx_fastpaths.go)
+			var ok bool
+			if retVal, ok = fastSlice(T, v, op.along, op.Start(), op.End()); !ok {
+				retVal = v.(tensor.View).Materialize()
+			}
 		} else {
 			retVal = v.(tensor.View).Materialize()
 		}
@@ -1040,7 +1045,9 @@ func (op concatOp) Do(vals ...Value) (Value, error) {
 	if err != nil {
 		return nil, err
 	}
-
+	if out, ok := fastConcat(op.axis, ts); ok { // nasx: block copies (nasx_fastpaths.go)
+		return out, nil
+	}
 	return tensor.Concat(op.axis, ts[0], ts[1:]...)
 }
 

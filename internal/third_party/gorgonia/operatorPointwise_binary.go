@@ -408,6 +408,11 @@ func (o tBinOp) do(vals []Value, opts ...tensor.FuncOpt) (retVal Value, err erro
 		}
 	}
 
+	if o.ʘBinaryOperatorType == addOpType { // nasx: see nasx_fastpaths.go
+		if r, ok := fastAdd(a, b, opts); ok {
+			return r, nil
+		}
+	}
 	if o.isArith() {
 		fn := binOps[o.ʘBinaryOperatorType]
 		if fn == nil {

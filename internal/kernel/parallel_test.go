@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nasx/nasx/internal/numtest"
 )
 
 // TestParallelFor checks that every index in [0, n) is visited exactly once, for sizes below, at and above
@@ -173,5 +175,26 @@ func TestZero(t *testing.T) {
 			}
 		}
 		runtime.GOMAXPROCS(old)
+	}
+}
+
+// BenchmarkParallelForHandoff times ParallelFor calls of the size of a small op (a pass over the 131,072
+// floats of one (32, 16, 16, 16) activation, tens of µs), one after the other, as a graph of small ops
+// issues them: with -cpu 2 each call is worth splitting only if the second core joins within a few µs.
+// cpu-ms/op shows what polling helpers cost.
+func BenchmarkParallelForHandoff(b *testing.B) {
+	x := make([]float32, 32*16*16*16)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	const grain = 2048
+	fn := func(lo, hi int) {
+		for i := lo * grain; i < hi*grain; i++ {
+			x[i] = x[i]*0.5 + 1
+		}
+	}
+	defer numtest.ReportCPU(b, numtest.CPUTime())
+	for b.Loop() {
+		ParallelFor(len(x)/grain, fn)
 	}
 }

@@ -3,7 +3,9 @@
 //
 // Kernels never allocate their outputs: the caller passes every output buffer as dst (and any scratch space
 // the kernel documents). Tensors are in NCHW order. Work is spread over the cores with ParallelFor, which
-// splits an index range into contiguous chunks, one per GOMAXPROCS worker.
+// splits an index range into contiguous chunks, one per GOMAXPROCS worker. The chunks are claimed by the
+// caller and by a pool of helper goroutines that poll for work for 100 µs after their last chunk before
+// they park, so that handing a chunk of a µs-sized op to another core costs no thread wake-up.
 //
 // Paths: depthwise convolutions and pooling run on the "wide" layout of wide.go (padded, phase-split planes;
 // all taps of a window in one SIMD pass, written straight into the real output columns or gathered straight

@@ -96,7 +96,8 @@ func TestParallelForConcurrentCalls(t *testing.T) {
 }
 
 // TestParallelForWaitsForHelpers makes the caller's chunk short and the other one long, so that a helper
-// claims the long one and the caller must wait for it (polling, or parked once it polled for callerSpin),
+// claims the long one and the caller must wait for it (polling, or parked once it polled for callerSpin
+// rounds, about 50 µs),
 // and checks that ParallelFor returns only after every chunk wrote its result.
 func TestParallelForWaitsForHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
@@ -106,7 +107,7 @@ func TestParallelForWaitsForHelpers(t *testing.T) {
 			if lo == 0 {
 				time.Sleep(200 * time.Microsecond) // time for a helper to claim chunk 1
 			} else {
-				time.Sleep(200*time.Microsecond + time.Duration(rep%4)*callerSpin)
+				time.Sleep(200*time.Microsecond + time.Duration(rep%4)*callerSpin*time.Microsecond/2)
 			}
 			out[lo] = lo + 1
 		})
@@ -121,7 +122,7 @@ func TestParallelForWaitsForHelpers(t *testing.T) {
 func TestHelperPoolIdles(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	waitForPool := func(what string, want int32) {
-		deadline := time.Now().Add(helperIdle + helperSpin + 5*time.Second)
+		deadline := time.Now().Add(helperIdle + 5*time.Second)
 		for pool.live.Load() != want {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: %d helpers live, want %d", what, pool.live.Load(), want)

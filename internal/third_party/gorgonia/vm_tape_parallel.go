@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/pkg/errors"
 )
@@ -136,13 +135,19 @@ func (m *tapeMachine) planParallel() {
 	}
 }
 
-// Polling times of ParallelOps' workers: a worker with nothing ready polls
-// (yielding its P on every round, and lending its core through the idle
-// function of ParallelIdle) for parSpin before it parks. Handing an
-// instruction to a parked worker costs an OS thread wake-up (tens of µs in a
-// VM), longer than most ops of a small network take; a polling worker picks
-// it up within a scheduler round.
-const parSpin = 100 * time.Microsecond
+// Polling budget of ParallelOps' workers: a worker with nothing ready polls
+// for parSpin rounds of parYield polls and one runtime.Gosched (about
+// 100 µs in all on the 2-core AMD EPYC VM of nasx's engine benchmarks),
+// lending its core through the idle function of ParallelIdle, before it
+// parks. Handing an instruction to a parked worker costs an OS thread
+// wake-up (tens of µs in a VM), longer than most ops of a small network
+// take; a polling worker picks it up within a round. The budget counts
+// polls, not wall time: a worker that the OS or the Go scheduler does not
+// run is not idle.
+const (
+	parSpin  = 256
+	parYield = 32
+)
 
 // ParallelIdle is a TapeMachine option for ParallelOps: a worker with no
 // instruction ready calls idle while it polls, so that it can help an
@@ -280,28 +285,22 @@ func (m *tapeMachine) parWorker() {
 }
 
 // parPoll returns when an instruction is ready, the program is done, or
-// parSpin passed without either. It yields the P every parYield polls.
+// parSpin rounds of polls passed without either.
 func (m *tapeMachine) parPoll() {
 	p := m.par
-	var start time.Time
-	for i := 0; p.nready.Load() == 0 && !p.left0.Load(); i++ {
+	for i := 1; p.nready.Load() == 0 && !p.left0.Load(); i++ {
 		if m.parIdle != nil && m.parIdle() {
-			i = -1
+			i = 0
 			continue
 		}
-		switch {
-		case i == 0:
-			start = time.Now()
-		case i%parYield == 0:
+		if i%parYield == 0 {
 			runtime.Gosched()
-			if time.Since(start) > parSpin {
+			if i >= parSpin*parYield {
 				return
 			}
 		}
 	}
 }
-
-const parYield = 32
 
 // pcHeap is a min-heap of instruction indices.
 type pcHeap []int32

@@ -54,19 +54,32 @@ func Help() bool {
 	return false
 }
 
-// Polling budgets of the helper pool, in rounds of spinYield polls and one runtime.Gosched (about 0.4 µs
-// on the 2-core AMD EPYC VM of the engine benchmarks): a helper with nothing to do polls for helperSpin
-// rounds (≈ 100 µs) before it parks, and a ParallelFor caller whose last chunks run on helpers polls for
-// callerSpin rounds (≈ 50 µs) before it parks. Budgets count polls, not wall time: a poller that the OS or
-// the Go scheduler does not run (other goroutines have the Ps) is not idle, and parking it then would turn
-// the next hand-off into a thread wake-up. A parked helper exits after helperIdle.
+// Polling budgets of the helper pool, in rounds of spinYield polls and one runtime.Gosched (about
+// pollRound on the 2-core AMD EPYC VM of the engine benchmarks): a helper with nothing to do polls for
+// helperSpin rounds (100 µs by default, see SetPolling) before it parks, and a ParallelFor caller whose
+// last chunks run on helpers polls for half as long before it parks. Budgets count polls, not wall time: a
+// poller that the OS or the Go scheduler does not run (other goroutines have the Ps) is not idle, and
+// parking it then would turn the next hand-off into a thread wake-up. A parked helper exits after
+// helperIdle.
 const (
-	helperSpin = 256
-	callerSpin = 128
+	pollRound  = 400 * time.Nanosecond
 	spinYield  = 32
 	helperIdle = 500 * time.Millisecond
 	poolSlots  = 16 // ParallelFor calls in flight at once; beyond that, a call runs its chunks itself
 )
+
+var helperSpin atomic.Int32
+
+func init() { SetPolling(100 * time.Microsecond) }
+
+// SetPolling sets how long an idle helper of ParallelFor polls for work before it parks (default 100 µs;
+// a caller waiting for a helper's chunk polls for half as long). Polling lets a chunk of a µs-sized op
+// start on another core without a thread wake-up, but on a machine whose cores are all taken by other
+// processes the polling threads take CPU time from them and from this process's own working threads;
+// SetPolling(0) parks at once. The time is converted to polling rounds of about 0.4 µs.
+func SetPolling(d time.Duration) {
+	helperSpin.Store(int32(min(d/pollRound, 1<<30)))
+}
 
 // job is one ParallelFor call.
 type job struct {
@@ -76,7 +89,7 @@ type job struct {
 	next    atomic.Int32 // next chunk to claim
 	pending atomic.Int32 // chunks not finished
 
-	// The caller parks on done once it has polled for callerSpin; parked says so to the last helper.
+	// The caller parks on done once it has polled for its budget; parked says so to the last helper.
 	parked atomic.Bool
 	mu     sync.Mutex
 	done   chan struct{}
@@ -105,7 +118,7 @@ func (j *job) runOne() bool {
 func (j *job) wait() {
 	var s spinner
 	for j.pending.Load() != 0 {
-		if s.expired(callerSpin) {
+		if s.expired(int(helperSpin.Load()) / 2) {
 			j.parked.Store(true)
 			j.mu.Lock()
 			if j.pending.Load() == 0 {
@@ -128,6 +141,9 @@ func (j *job) wait() {
 type spinner struct{ polls int }
 
 func (s *spinner) expired(rounds int) bool {
+	if rounds <= 0 {
+		return true
+	}
 	s.polls++
 	if s.polls%spinYield != 0 {
 		return false
@@ -190,7 +206,7 @@ func (p *helperPool) helper() {
 	defer idle.Stop()
 	for {
 		var s spinner
-		for !s.expired(helperSpin) {
+		for !s.expired(int(helperSpin.Load())) {
 			if Help() {
 				s.reset()
 			}

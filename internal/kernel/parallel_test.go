@@ -35,6 +35,28 @@ func TestParallelFor(t *testing.T) {
 	}
 }
 
+// TestParallelForNoPolling checks that ParallelFor still visits every index exactly once when its helpers
+// park at once instead of polling (SetPolling(0)), so that every hand-off wakes a parked helper.
+func TestParallelForNoPolling(t *testing.T) {
+	SetPolling(0)
+	defer SetPolling(100 * time.Microsecond)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	for rep := range 200 {
+		n := 1 + rep%50
+		hits := make([]int32, n)
+		ParallelFor(n, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&hits[i], 1)
+			}
+		})
+		for i, h := range hits {
+			if h != 1 {
+				t.Fatalf("n=%d: index %d visited %d times, want 1", n, i, h)
+			}
+		}
+	}
+}
+
 // TestParallelForChunks checks that the chunks are the fixed ranges [w·n/workers, (w+1)·n/workers) for
 // workers = min(GOMAXPROCS, n), whoever runs them: kernels that keep per-chunk partial results (LayerNorm's
 // parameter gradients) depend on it for bit-identical results.
@@ -96,8 +118,8 @@ func TestParallelForConcurrentCalls(t *testing.T) {
 }
 
 // TestParallelForWaitsForHelpers makes the caller's chunk short and the other one long, so that a helper
-// claims the long one and the caller must wait for it (polling, or parked once it polled for callerSpin
-// rounds, about 50 µs),
+// claims the long one and the caller must wait for it (polling, or parked once it polled for its budget,
+// about 50 µs),
 // and checks that ParallelFor returns only after every chunk wrote its result.
 func TestParallelForWaitsForHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
@@ -107,7 +129,7 @@ func TestParallelForWaitsForHelpers(t *testing.T) {
 			if lo == 0 {
 				time.Sleep(200 * time.Microsecond) // time for a helper to claim chunk 1
 			} else {
-				time.Sleep(200*time.Microsecond + time.Duration(rep%4)*callerSpin*time.Microsecond/2)
+				time.Sleep(200*time.Microsecond + time.Duration(rep%4)*25*time.Microsecond) // 0-1.5× the caller's 50 µs
 			}
 			out[lo] = lo + 1
 		})

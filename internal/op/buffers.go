@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 	"weak"
 
@@ -191,17 +192,29 @@ func (p *bufferPool) Recycle(key uintptr) {
 // VMOpts returns the TapeMachine options of every nasx training and evaluation machine: each value is freed
 // after its last use and its buffer reused through Buffers (the nodes in keep stay bound after a run, for
 // Node.Value), and independent ops run at once on GOMAXPROCS workers (G.ParallelOps; results are bit-identical
-// to the sequential order). Append further options, e.g. G.EvalMode(), to the slice.
+// to the sequential order); a worker with no op ready runs chunks of the ops in flight (G.ParallelIdle with
+// kernel.Help), polling for work for 100 µs before it parks. Append further options, e.g. G.EvalMode(), to
+// the slice.
 //
 // The environment variable NASX_OP_WORKERS sets the number of ops run at once instead (1: one op at a time, each
-// still parallel inside); values that are not positive integers are ignored.
+// still parallel inside); values that are not positive integers are ignored. NASX_POLL_US sets how long idle
+// workers, of the machine and of kernel.ParallelFor, poll before they park, in µs (see kernel.SetPolling;
+// 0 parks at once, for machines whose cores are busy with other processes); values that are not integers
+// from 0 to 1,000,000 are ignored.
 func VMOpts(keep ...*G.Node) []G.VMOpt {
-	return []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers()), G.ParallelIdle(kernel.Help)}
+	opts := []G.VMOpt{G.FreeIntermediates(Buffers, keep...), G.ParallelOps(opWorkers()), G.ParallelIdle(kernel.Help)}
+	if d, ok := pollTime(); ok {
+		opts = append(opts, G.ParallelPoll(d))
+	}
+	return opts
 }
 
 func init() {
-	// gorgonia's Concat and Slice split their block copies over the cores with the kernels' ParallelFor.
+	// gorgonia's Concat, Slice and Add split their work over the cores with the kernels' ParallelFor.
 	G.ParallelFor = kernel.ParallelFor
+	if d, ok := pollTime(); ok {
+		kernel.SetPolling(d)
+	}
 }
 
 // opWorkers is the number of ops a machine runs at once: NASX_OP_WORKERS, or GOMAXPROCS.
@@ -210,4 +223,13 @@ func opWorkers() int {
 		return n
 	}
 	return runtime.GOMAXPROCS(0)
+}
+
+// pollTime is NASX_POLL_US as a duration, if it is an integer from 0 to 1,000,000.
+func pollTime() (time.Duration, bool) {
+	us, err := strconv.Atoi(os.Getenv("NASX_POLL_US"))
+	if err != nil || us < 0 || us > 1_000_000 {
+		return 0, false
+	}
+	return time.Duration(us) * time.Microsecond, true
 }

@@ -3,6 +3,7 @@ package op
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -81,5 +82,21 @@ func TestWithoutFreeIntermediates(t *testing.T) {
 	}
 	if mid.Value() == nil {
 		t.Error("without FreeIntermediates the intermediate value should stay bound")
+	}
+}
+
+// TestPollTime checks the parsing of NASX_POLL_US: integers from 0 to 1,000,000 µs are used, anything else
+// is ignored (the defaults stay).
+func TestPollTime(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want time.Duration
+		ok   bool
+	}{{"0", 0, true}, {"250", 250 * time.Microsecond, true}, {"1000000", time.Second, true},
+		{"", 0, false}, {"-1", 0, false}, {"1e3", 0, false}, {"fast", 0, false}, {"1000001", 0, false}} {
+		t.Setenv("NASX_POLL_US", c.env)
+		if d, ok := pollTime(); d != c.want || ok != c.ok {
+			t.Errorf("NASX_POLL_US=%q: pollTime() = %v, %v; want %v, %v", c.env, d, ok, c.want, c.ok)
+		}
 	}
 }

@@ -17,7 +17,8 @@ import (
 // TestParallelOpsBitIdentical runs three training steps of each benchmark block on a sequential machine at
 // GOMAXPROCS=1 and, at GOMAXPROCS 2 to 4, on sequential machines and on machines that run independent ops at
 // once (G.ParallelOps with 2 and 4 workers, with and without G.ParallelIdle(kernel.Help), whose idle workers
-// run chunks of the ops in flight), all freeing values after their last use, and requires the same loss and
+// run chunks of the ops in flight, and once with G.ParallelPoll(0), whose idle workers park at once), all
+// freeing values after their last use, and requires the same loss and
 // gradients bit for bit: ops are deterministic and keep their state per node, and kernel.ParallelFor's chunks
 // do not depend on timing, so neither the core count nor the order in which ops and chunks run may change
 // any value. Gradients accumulate over the three runs (BindDualValues), so a value freed or reused too early
@@ -53,8 +54,9 @@ func TestParallelOpsBitIdentical(t *testing.T) {
 			wantLoss, want := run(1)
 			for _, c := range []struct {
 				procs, workers int // workers 0: sequential machine
-				help           bool
-			}{{2, 0, false}, {2, 2, false}, {2, 2, true}, {3, 4, false}, {3, 2, true}, {4, 4, true}} {
+				help, noPoll   bool
+			}{{2, 0, false, false}, {2, 2, false, false}, {2, 2, true, false}, {2, 2, true, true},
+				{3, 4, false, false}, {3, 2, true, false}, {4, 4, true, false}} {
 				var opts []G.VMOpt
 				if c.workers > 0 {
 					opts = append(opts, G.ParallelOps(c.workers))
@@ -62,7 +64,10 @@ func TestParallelOpsBitIdentical(t *testing.T) {
 				if c.help {
 					opts = append(opts, G.ParallelIdle(kernel.Help))
 				}
-				name := fmt.Sprintf("GOMAXPROCS=%d, %d op workers, help %v", c.procs, c.workers, c.help)
+				if c.noPoll { // idle workers park at once
+					opts = append(opts, G.ParallelPoll(0))
+				}
+				name := fmt.Sprintf("GOMAXPROCS=%d, %d op workers, help %v, no polling %v", c.procs, c.workers, c.help, c.noPoll)
 				loss, got := run(c.procs, opts...)
 				if math.Float32bits(loss) != math.Float32bits(wantLoss) {
 					t.Errorf("%s: loss %v, sequential at GOMAXPROCS=1 %v", name, loss, wantLoss)

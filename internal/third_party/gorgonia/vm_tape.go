@@ -41,9 +41,11 @@ type tapeMachine struct {
 	runFlags uint16 //  spare2: trace(copy values and put into nodes)
 	evalMode bool
 
-	free    *freePlan   // nasx: see FreeIntermediates
-	par     *parPlan    // nasx: see ParallelOps
-	parIdle func() bool // nasx: see ParallelIdle
+	free       *freePlan   // nasx: see FreeIntermediates
+	par        *parPlan    // nasx: see ParallelOps
+	parIdle    func() bool // nasx: see ParallelIdle
+	parSpin    int         // nasx: polling rounds, see ParallelPoll
+	parSpinSet bool        // nasx
 
 	closureMu sync.Mutex // nasx: guards closureQueue under ParallelOps
 }

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pkg/errors"
 )
@@ -136,18 +137,34 @@ func (m *tapeMachine) planParallel() {
 }
 
 // Polling budget of ParallelOps' workers: a worker with nothing ready polls
-// for parSpin rounds of parYield polls and one runtime.Gosched (about
-// 100 µs in all on the 2-core AMD EPYC VM of nasx's engine benchmarks),
-// lending its core through the idle function of ParallelIdle, before it
-// parks. Handing an instruction to a parked worker costs an OS thread
-// wake-up (tens of µs in a VM), longer than most ops of a small network
-// take; a polling worker picks it up within a round. The budget counts
-// polls, not wall time: a worker that the OS or the Go scheduler does not
-// run is not idle.
+// for a while (100 µs by default, see ParallelPoll), in rounds of parYield
+// polls and one runtime.Gosched (about parRound on the 2-core AMD EPYC VM
+// of nasx's engine benchmarks), lending its core through the idle function
+// of ParallelIdle, before it parks. Handing an instruction to a parked
+// worker costs an OS thread wake-up (tens of µs in a VM), longer than most
+// ops of a small network take; a polling worker picks it up within a round.
+// The budget counts polls, not wall time: a worker that the OS or the Go
+// scheduler does not run is not idle.
 const (
-	parSpin  = 256
-	parYield = 32
+	parRound       = 400 * time.Nanosecond
+	parYield       = 32
+	parDefaultPoll = 100 * time.Microsecond
 )
+
+// ParallelPoll is a TapeMachine option for ParallelOps: a worker with no
+// instruction ready polls for about d before it parks (default 100 µs; 0
+// parks at once, which suits a machine whose cores are taken by other
+// processes).
+func ParallelPoll(d time.Duration) VMOpt {
+	return func(m VM) {
+		tm, ok := m.(*tapeMachine)
+		if !ok {
+			panic(nyi("ParallelPoll", m))
+		}
+		tm.parSpin = int(d / parRound)
+		tm.parSpinSet = true
+	}
+}
 
 // ParallelIdle is a TapeMachine option for ParallelOps: a worker with no
 // instruction ready calls idle while it polls, so that it can help an
@@ -285,9 +302,16 @@ func (m *tapeMachine) parWorker() {
 }
 
 // parPoll returns when an instruction is ready, the program is done, or
-// parSpin rounds of polls passed without either.
+// the polling budget (see ParallelPoll) passed without either.
 func (m *tapeMachine) parPoll() {
 	p := m.par
+	spin := int(parDefaultPoll / parRound)
+	if m.parSpinSet {
+		spin = m.parSpin
+	}
+	if spin <= 0 {
+		return
+	}
 	for i := 1; p.nready.Load() == 0 && !p.left0.Load(); i++ {
 		if m.parIdle != nil && m.parIdle() {
 			i = 0
@@ -295,7 +319,7 @@ func (m *tapeMachine) parPoll() {
 		}
 		if i%parYield == 0 {
 			runtime.Gosched()
-			if i >= parSpin*parYield {
+			if i >= spin*parYield {
 				return
 			}
 		}

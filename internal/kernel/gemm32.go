@@ -91,23 +91,34 @@ func gemm32NN(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb i
 	if k > 2*gemmKC {
 		kc = gemmKC
 	}
-	panels := (m + gemmMR - 1) / gemmMR
-	ps, ap := getScratch32(panels * gemmMR * kc)
-	defer scratch32.Put(ps)
 	for k0 := 0; k0 < k; k0 += kc {
 		kk := min(kc, k-k0)
+		src := packSrc{transA: transA, a: a[k0:], lda: lda}
 		if transA {
-			packPanels(true, m, kk, a[k0*lda:], lda, ap[:panels*gemmMR*kk])
-		} else {
-			packPanels(false, m, kk, a[k0:], lda, ap[:panels*gemmMR*kk])
+			src.a = a[k0*lda:]
 		}
-		gemm32Packed(m, n, kk, ap[:panels*gemmMR*kk], b[k0*ldb:], ldb, acc || k0 > 0, c, ldc, par)
+		gemm32Run(m, n, kk, nil, &src, b[k0*ldb:], ldb, acc || k0 > 0, c, ldc, par)
 	}
+}
+
+// packSrc is an unpacked op(a) (m×k; stored k×m with transA) that gemm32Run packs chunk by chunk.
+type packSrc struct {
+	transA bool
+	a      []float32
+	lda    int
 }
 
 // gemm32Packed is gemm32NN on op(a) already packed by packPanels into ap (⌈m/4⌉·4·k elements), so that
 // callers that multiply one matrix with many (a convolution's weights with every sample) pack it once.
 func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
+	gemm32Run(m, n, k, ap, nil, b, ldb, acc, c, ldc, par)
+}
+
+// gemm32Run is gemm32Packed on op(a) packed in ap, or, with ap nil, on op(a) in src: each work item then packs
+// its own chunk of gemmPC panels (64 rows) into a scratch that stays in the L1/L2 cache for every column group,
+// so the packing runs in parallel and the packed matrix never streams from memory. Work items run chunk by
+// chunk, every column group of a chunk before the next chunk.
+func gemm32Run(m, n, k int, ap []float32, src *packSrc, b []float32, ldb int, acc bool, c []float32, ldc int, par bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -122,7 +133,9 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 	}
 	_ = b[(k-1)*ldb+n-1]
 	panels := (m + gemmMR - 1) / gemmMR
-	_ = ap[panels*gemmMR*k-1]
+	if src == nil {
+		_ = ap[panels*gemmMR*k-1]
+	}
 	// Columns: full 24-wide blocks, in groups that one gemm4 call runs for a panel (one work item each); the
 	// last group also takes the rest: one block of 16 or 8, then the last n mod 8 columns through a
 	// zero-padded copy.
@@ -139,8 +152,24 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 		var tmp [gemmMR * gemmNR]float32
 		var bt []float32 // the last n mod 8 columns of b, zero-padded to 8
 		var btp *[]float32
+		var lp []float32 // with src: the packed panels of chunk packed
+		var lpp *[]float32
+		packed := -1
 		for it := lo; it < hi; it++ {
-			grp, ch := it/chunks, it%chunks
+			ch, grp := it/groups, it%groups
+			if src != nil && ch != packed {
+				if lpp == nil {
+					lpp, lp = getScratch32(gemmPC * gemmMR * k)
+				}
+				i0 := ch * gemmPC * gemmMR
+				rows := min(gemmPC*gemmMR, m-i0)
+				if src.transA {
+					packPanels(true, rows, k, src.a[i0:], src.lda, lp)
+				} else {
+					packPanels(false, rows, k, src.a[i0*src.lda:], src.lda, lp)
+				}
+				packed = ch
+			}
 			b0, b1 := grp*cg, min(full, (grp+1)*cg)
 			last := grp == groups-1
 			if last && tail > 0 && bt == nil {
@@ -154,7 +183,13 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 			for p := ch * gemmPC; p < min(panels, (ch+1)*gemmPC); p++ {
 				i0 := p * gemmMR
 				rows := min(gemmMR, m-i0)
-				pa := ap[p*gemmMR*k : (p+1)*gemmMR*k]
+				var pa []float32
+				if src != nil {
+					q := p - ch*gemmPC
+					pa = lp[q*gemmMR*k : (q+1)*gemmMR*k]
+				} else {
+					pa = ap[p*gemmMR*k : (p+1)*gemmMR*k]
+				}
 				// block runs one block of cols ≤ 8·nv columns at column cj of c, reading bsrc (row stride bld);
 				// a block past the last row or column goes through tmp.
 				block := func(cj, nv, cols int, bsrc []float32, bld int) {
@@ -191,6 +226,9 @@ func gemm32Packed(m, n, k int, ap []float32, b []float32, ldb int, acc bool, c [
 		}
 		if btp != nil {
 			scratch32.Put(btp)
+		}
+		if lpp != nil {
+			scratch32.Put(lpp)
 		}
 	}
 	if par {
@@ -241,9 +279,19 @@ func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
 			}
 			continue
 		}
+		i0 := p * gemmMR
+		if rows == gemmMR {
+			// Four rows side by side: sequential reads of each, sequential writes.
+			a0, a1 := a[i0*lda:i0*lda+k], a[(i0+1)*lda:(i0+1)*lda+k]
+			a2, a3 := a[(i0+2)*lda:(i0+2)*lda+k], a[(i0+3)*lda:(i0+3)*lda+k]
+			for l := range a0 {
+				d := dst[l*gemmMR : l*gemmMR+gemmMR : l*gemmMR+gemmMR]
+				d[0], d[1], d[2], d[3] = a0[l], a1[l], a2[l], a3[l]
+			}
+			continue
+		}
 		for r := 0; r < rows; r++ {
-			i := p*gemmMR + r
-			for l, v := range a[i*lda : i*lda+k] {
+			for l, v := range a[(i0+r)*lda : (i0+r)*lda+k] {
 				dst[l*gemmMR+r] = v
 			}
 		}

@@ -184,11 +184,17 @@ func dropForward[T kernel.Float](d *Dropout, st *dropState, y, x *tensor.Dense) 
 	if keep > 0 {
 		scale = T(1 / keep)
 	}
-	for i := range mask {
-		if d.rng.Float64() < keep {
-			mask[i] = scale
-		} else {
-			mask[i] = 0
+	// Each 64-bit draw decides two elements: element i is kept when its 32-bit half is below keep·2³²
+	// (the probability keep to within 2⁻³²), half the generator calls of a float draw per element.
+	thr := uint64(keep * (1 << 32))
+	if keep >= 1 {
+		thr = 1 << 32
+	}
+	for i := 0; i < len(mask); i += 2 {
+		u := d.rng.Uint64()
+		mask[i] = scale * T(b2f(u&0xffffffff < thr))
+		if i+1 < len(mask) {
+			mask[i+1] = scale * T(b2f(u>>32 < thr))
 		}
 	}
 	st.mask = mask
@@ -209,4 +215,12 @@ func dropBackward[T kernel.Float](d *Dropout, st *dropState, name string, dx, dy
 	}
 	kernel.MulBlocks(data[T](dx), data[T](dy), mask, block)
 	return nil
+}
+
+// b2f is 1 for true and 0 for false.
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

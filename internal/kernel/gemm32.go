@@ -23,7 +23,7 @@ const (
 	gemmNR     = 24  // columns of a full gemm4 block (three 8-lane vectors)
 	gemmPC     = 16  // panels per parallel work item of gemm32NN (64 rows of c)
 	gemmKC     = 256 // k per pass of gemm32NN when k is long (a 24-column slab of b: 24 KiB)
-	gemmNTRows = 8   // from this many rows of c, a·bᵀ transposes b and runs gemm4
+	gemmNTRows = 64  // from this many rows of c, a·bᵀ transposes b (n·k copies, ≤ 8/m of the products) and runs gemm4
 	dotMR      = 3   // rows of a (and c) in a dotBlock
 	dotNR      = 4   // rows of b (columns of c) in a dotBlock
 	dotTile    = 16  // row blocks of a per work item of gemm32NT (48 rows)
@@ -51,6 +51,8 @@ func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
 		if m >= gemmNTRows {
 			// a·bᵀ with many rows (x·Wᵀ of a Linear layer): transpose b once (n·k elements, against m·n·k
 			// products) and run the outer-product kernel, about twice the speed of the dot-product blocks.
+			// With few rows (a convolution's per-sample filter gradient, m = K ≤ 32, k = H·W) the copy
+			// does not pay: 3–7× slower there, so those keep the dot blocks.
 			ps, bt := getScratch32(k * n)
 			transpose32(bt, b, n, k, ldb)
 			gemm32NN(false, m, n, k, a, lda, bt, n, acc, c, ldc, par)

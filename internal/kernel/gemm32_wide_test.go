@@ -71,12 +71,15 @@ func TestGemm32Wide(t *testing.T) {
 // TestGemm32LongK checks the k-sliced path of gemm32NN (k > 2·gemmKC: a weight gradient summed over thousands
 // of rows): for a·b and aᵀ·b, with and without accumulation, the result must equal bit for bit one unsliced
 // pass of the micro-kernel over the whole k (the slices store c and reload it into the same FMA chain), and
-// a·bᵀ with m ≥ gemmNTRows (b transposed, then the same path) must equal aᵀ·b of the explicitly transposed
-// operands bit for bit. k = 1100 = 4·256 + 76 leaves a short last slice; m = 9 a partial panel; n = 61 =
-// 2·24 + 8 + 5 every column block and the tail.
+// a·bᵀ with m ≥ gemmNTRows (b transposed, then the same path) must equal a·b of the explicitly transposed
+// operand bit for bit. k = 1100 = 4·256 + 76 leaves a short last slice; m = 65 a partial panel after a full
+// chunk of 16; n = 61 = 2·24 + 8 + 5 every column block and the tail.
 func TestGemm32LongK(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 8))
-	const m, n, k = 9, 61, 1100
+	const m, n, k = 65, 61, 1100
+	if m < gemmNTRows {
+		t.Fatalf("m = %d does not reach the transposing path (gemmNTRows = %d)", m, gemmNTRows)
+	}
 	for _, ta := range []bool{false, true} {
 		for _, acc := range []bool{false, true} {
 			a, b, c0 := randF32(rng, m*k), randF32(rng, k*n), randF32(rng, m*n)

@@ -550,11 +550,7 @@ func (m *Model) Scores(f *Features, idx []int) ([]float64, error) {
 	batch := make([]int, B)
 	m.b.SetTraining(false)
 	for lo := 0; lo < len(idx); lo += B {
-		n := min(B, len(idx)-lo)
-		copy(batch, idx[lo:lo+n])
-		for k := n; k < B; k++ {
-			batch[k] = idx[lo]
-		}
+		n := fillBatch(batch, idx, lo)
 		f.EncodeBatch(batch, in.x)
 		if err := m.feed(in, false); err != nil {
 			return nil, err
@@ -569,4 +565,15 @@ func (m *Model) Scores(f *Features, idx []int) ([]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// fillBatch copies the next len(batch) indices of idx from lo into batch, padding a short last batch with
+// idx[lo] (the machines run fixed-size batches), and returns how many are real.
+func fillBatch(batch, idx []int, lo int) int {
+	n := min(len(batch), len(idx)-lo)
+	copy(batch, idx[lo:lo+n])
+	for k := n; k < len(batch); k++ {
+		batch[k] = idx[lo]
+	}
+	return n
 }

@@ -344,11 +344,7 @@ func (m *Model) classify(f *Features, idx, tiers []int, byTruth bool) (classifie
 	hits := 0
 	batch := make([]int, B)
 	for lo := 0; lo < len(idx); lo += B {
-		n := min(B, len(idx)-lo)
-		copy(batch, idx[lo:lo+n])
-		for k := n; k < B; k++ {
-			batch[k] = idx[lo]
-		}
+		n := fillBatch(batch, idx, lo)
 		f.EncodeBatch(batch, in.x)
 		in.tiers = buckets.Means()
 		out, err := m.forward(in)

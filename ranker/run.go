@@ -55,13 +55,55 @@ func (c RunConfig) Validate() error {
 	return errors.Join(append(errs, c.Model.Validate(), c.Train.Validate(), c.Sampler.Validate(), c.Search.Validate())...)
 }
 
-// Hooks receive progress; every field may be nil.
+// Hooks receive progress and carry the checkpointing of a run; every field
+// may be nil (or false).
 type Hooks struct {
 	OnEpoch  func(EpochStats)
 	OnStep   func()
 	OnSearch func(iteration int)
 	// Phase is called when a phase starts: "train", "evaluate", "search".
 	Phase func(name string, steps int)
+	// Checkpoints, when set, saves every model's training state after each
+	// epoch (member 0 is the single model, k > 0 ensemble member k).
+	Checkpoints Checkpointer
+	// Resume continues the run whose states Checkpoints holds: member 0
+	// must have one; each model continues from its state (a finished model
+	// trains no more epochs) or, without one, starts afresh. The held-out
+	// evaluation and the search are redone from the trained models.
+	Resume bool
+	// Now is the clock of the reported seconds (time.Now when nil).
+	Now func() time.Time
+}
+
+// train trains ensemble member k (0: the single or first model) with seed,
+// resuming and checkpointing through h.
+func (h Hooks) train(ctx context.Context, cfg RunConfig, f *Features, sp Split, k int, seed uint64, phase string) (*Trained, error) {
+	o := TrainOptions{OnEpoch: h.OnEpoch, OnStep: h.OnStep, Now: h.Now}
+	if h.Checkpoints != nil {
+		if h.Resume {
+			st, err := h.Checkpoints.Load(k)
+			if err != nil {
+				return nil, err
+			}
+			if st == nil && k == 0 {
+				return nil, errors.New("ranker: resume: no training checkpoint to resume from")
+			}
+			o.Resume = st
+		}
+		o.Checkpoint = func(st *TrainState) error { return h.Checkpoints.Save(k, st) }
+	}
+	if h.Phase != nil {
+		done := 0
+		if o.Resume != nil {
+			done = min(o.Resume.Epoch, cfg.Train.Epochs)
+		}
+		h.Phase(phase, (cfg.Train.Epochs-done)*(cfg.TrainSize/cfg.Train.Batch))
+	}
+	tr, err := TrainWith(ctx, cfg.Model, cfg.Train, f, sp, seed, o)
+	if err != nil && k > 0 {
+		return nil, fmt.Errorf("ensemble member %d: %w", k, err)
+	}
+	return tr, err
 }
 
 // Report is the outcome of Run, as `nasx rank --json` prints it.
@@ -113,15 +155,15 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	start := time.Now()
+	if h.Now == nil {
+		h.Now = time.Now
+	}
+	start := h.Now()
 	sp, err := NewSplit(f.Len(), cfg.TrainSize, cfg.ValSize, cfg.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	if h.Phase != nil {
-		h.Phase("train", cfg.Train.Epochs*(cfg.TrainSize/cfg.Train.Batch))
-	}
-	tr, err := Train(ctx, cfg.Model, cfg.Train, f, sp, cfg.Seed, h.OnEpoch, h.OnStep)
+	tr, err := h.train(ctx, cfg, f, sp, 0, cfg.Seed, "train")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -180,7 +222,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		PrecisionTop1: ev.PrecisionTop1, TierAcc: ev.TierAcc, BestPredicted: ev.Best,
 		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
 		Ensemble: ensemble, FirstKendallTau: firstTau, Verified: verified, VerifiedQueries: verifiedQueries,
-		Seconds: time.Since(start).Seconds(),
+		Seconds: h.Now().Sub(start).Seconds(),
 	}
 	return rep, tr, nil
 }
@@ -211,10 +253,7 @@ func ensembleScores(ctx context.Context, cfg RunConfig, f *Features, sp Split, f
 	}
 	n := max(cfg.Ensemble, 1)
 	for k := 1; k < n; k++ {
-		if h.Phase != nil {
-			h.Phase(fmt.Sprintf("train %d/%d", k+1, n), cfg.Train.Epochs*(cfg.TrainSize/cfg.Train.Batch))
-		}
-		tr, err := Train(ctx, cfg.Model, cfg.Train, f, sp, memberSeed(cfg.Seed, k), h.OnEpoch, h.OnStep)
+		tr, err := h.train(ctx, cfg, f, sp, k, memberSeed(cfg.Seed, k), fmt.Sprintf("train %d/%d", k+1, n))
 		if err != nil {
 			return nil, err
 		}

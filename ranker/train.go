@@ -160,17 +160,41 @@ type Trained struct {
 	History []EpochStats
 }
 
-// Train trains a new model on the split's training architectures of f
-// (NAR:train.py, process/train_val.py): per epoch, new buckets; per batch,
-// forward with the current bucket means, loss = soft CE(tier) +
-// LossFactor·RankLoss, the Noam rate set, AdamW step, gradients zeroed, the
-// buckets absorb the batch's encoder outputs by ground-truth tier, and the
-// batch's tier statistics are recorded. After each epoch the validation
-// split is classified with buckets grown from zero with its ground-truth
-// tiers; the epoch with the best validation tier accuracy (first on ties)
-// is kept. onEpoch, if set, receives each epoch's stats; onStep, if set,
-// is called after each batch.
+// TrainOptions are Train's optional hooks and its checkpointing; every
+// field may be nil.
+type TrainOptions struct {
+	// OnEpoch receives each epoch's stats (after Checkpoint has saved the
+	// epoch); OnStep is called after each batch.
+	OnEpoch func(EpochStats)
+	OnStep  func()
+	// Resume, when set, continues the run that wrote it: training starts
+	// after its last completed epoch with its weights, optimiser state,
+	// random streams, batch order and best checkpoint, and takes the steps
+	// an uninterrupted run would have taken.
+	Resume *TrainState
+	// Checkpoint, when set, receives the state after every completed
+	// epoch; an error stops training.
+	Checkpoint func(*TrainState) error
+	// Now is the clock of EpochStats.Seconds (time.Now when nil).
+	Now func() time.Time
+}
+
+// Train trains a new model on the split's training architectures of f; see
+// TrainWith. onEpoch and onStep may be nil.
 func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp Split, seed uint64, onEpoch func(EpochStats), onStep func()) (*Trained, error) {
+	return TrainWith(ctx, mc, tc, f, sp, seed, TrainOptions{OnEpoch: onEpoch, OnStep: onStep})
+}
+
+// TrainWith trains a new model (or continues o.Resume) on the split's
+// training architectures of f (NAR:train.py, process/train_val.py): per
+// epoch, new buckets; per batch, forward with the current bucket means,
+// loss = soft CE(tier) + LossFactor·RankLoss, the Noam rate set, AdamW
+// step, gradients zeroed, the buckets absorb the batch's encoder outputs by
+// ground-truth tier, and the batch's tier statistics are recorded. After
+// each epoch the validation split is classified with buckets grown from
+// zero with its ground-truth tiers; the epoch with the best validation tier
+// accuracy (first on ties) is kept.
+func TrainWith(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp Split, seed uint64, o TrainOptions) (*Trained, error) {
 	if err := tc.Validate(); err != nil {
 		return nil, err
 	}
@@ -179,6 +203,10 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 	}
 	if len(sp.Val) < tc.Batch {
 		return nil, fmt.Errorf("ranker: train: %d validation architectures, fewer than one batch of %d (set --val-size >= the batch)", len(sp.Val), tc.Batch)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
 	}
 	mc.Tokens, mc.DPatch = f.Tokens, f.Dim
 	m, err := NewModel(mc, tc.Batch, seed)
@@ -198,16 +226,32 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 	}
 	valAcc := pick(f.Val, sp.Val)
 	valTiers := TierLabels(valAcc, mc.NTier)
-	rng := rand.New(rand.NewPCG(seed, 0x747261696e))
+	src := rand.NewPCG(seed, 0x747261696e)
+	rng := rand.New(src)
 	order := append([]int(nil), sp.Train...)
 	size := mc.Tokens * mc.DModel
 	B := tc.Batch
 	in := batchIn{x: make([]float32, B*f.Size()), target: make([]float32, B*mc.NTier), val: make([]float64, B), factor: tc.LossFactor}
 	res := &Trained{BestEpoch: -1, BestAcc: math.Inf(-1)}
 	var best []float32
-	step := 0
-	for epoch := range tc.Epochs {
-		start := time.Now()
+	step, first := 0, 0
+	if st := o.Resume; st != nil {
+		if err := st.checkResume(mc, tc, seed, sp.Train); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("ranker: resume: %w", err)
+		}
+		if best, err = m.restoreState(st, opt, src); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("ranker: resume: %w", err)
+		}
+		copy(order, st.Order)
+		step, first = st.Step, st.Epoch
+		res.BestEpoch, res.BestAcc = st.BestEpoch, st.BestAcc
+		res.Distri = st.Distri
+		res.History = append([]EpochStats(nil), st.History...)
+	}
+	for epoch := first; epoch < tc.Epochs; epoch++ {
+		start := now()
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		buckets := NewBuckets(mc.NTier, size)
 		var distri []Distri
@@ -256,8 +300,8 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 				}
 			}
 			st.LR = lr
-			if onStep != nil {
-				onStep()
+			if o.OnStep != nil {
+				o.OnStep()
 			}
 		}
 		st.TrainAcc = float64(hits) / float64(nb*B)
@@ -283,10 +327,20 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 				return nil, err
 			}
 		}
-		st.Seconds = time.Since(start).Seconds()
+		st.Seconds = now().Sub(start).Seconds()
 		res.History = append(res.History, st)
-		if onEpoch != nil {
-			onEpoch(st)
+		if o.Checkpoint != nil {
+			ts, err := m.state(epoch+1, step, order, src, opt, res, best, mc, tc, seed)
+			if err == nil {
+				err = o.Checkpoint(ts)
+			}
+			if err != nil {
+				m.Close()
+				return nil, err
+			}
+		}
+		if o.OnEpoch != nil {
+			o.OnEpoch(st)
 		}
 	}
 	if err := m.restore(best); err != nil {
@@ -295,6 +349,85 @@ func Train(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features, sp 
 	}
 	res.Model = m
 	return res, nil
+}
+
+// state returns the training state after epoch completed epochs (see
+// TrainState); the best weights are left out when the last epoch is the
+// best.
+func (m *Model) state(epoch, step int, order []int, src *rand.PCG, opt *optim.Adam[float32], res *Trained, best []float32,
+	mc ModelConfig, tc TrainConfig, seed uint64) (*TrainState, error) {
+	w, err := m.Params().StateDict()
+	if err != nil {
+		return nil, err
+	}
+	shapes := make(map[string][]int, len(w))
+	for _, t := range w {
+		shapes[t.Name] = t.Shape
+	}
+	ost, err := optim.StateTensors(opt.StateDict(), shapes, optimPrefix)
+	if err != nil {
+		return nil, err
+	}
+	shuffle, err := src.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	drop := make([][]byte, len(m.b.Dropouts))
+	for i, d := range m.b.Dropouts {
+		if drop[i], err = d.RNGState(); err != nil {
+			return nil, err
+		}
+	}
+	mc.Tokens, mc.DPatch = 0, 0
+	st := &TrainState{Epoch: epoch, Step: step, Order: append([]int(nil), order...), ShuffleRNG: shuffle, DropoutRNG: drop,
+		Weights: w, Optim: ost, BestEpoch: res.BestEpoch, BestAcc: res.BestAcc, Distri: res.Distri,
+		History: append([]EpochStats(nil), res.History...), Model: mc, Train: tc, Seed: seed}
+	if res.BestEpoch != epoch-1 {
+		st.Best = append([]float32(nil), best...)
+	}
+	return st, nil
+}
+
+// restoreState loads st's weights, optimiser state and random streams into
+// m, opt and src, and returns the best weights (flat, as snapshot).
+func (m *Model) restoreState(st *TrainState, opt *optim.Adam[float32], src *rand.PCG) ([]float32, error) {
+	if err := m.Params().LoadStateDict(st.Weights, true); err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	sd, err := optim.StateFromTensors[float32](st.Optim, optimPrefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range m.params {
+		if _, ok := sd[p.Name()+".exp_avg"]; !ok {
+			return nil, fmt.Errorf("optimiser state: no moments for %q", p.Name())
+		}
+	}
+	if err := opt.LoadStateDict(sd); err != nil {
+		return nil, fmt.Errorf("optimiser state: %w", err)
+	}
+	if err := src.UnmarshalBinary(st.ShuffleRNG); err != nil {
+		return nil, fmt.Errorf("batch-order random state: %w", err)
+	}
+	if len(st.DropoutRNG) != len(m.b.Dropouts) {
+		return nil, fmt.Errorf("%d dropout random states, want the model's %d", len(st.DropoutRNG), len(m.b.Dropouts))
+	}
+	for i, d := range m.b.Dropouts {
+		if err := d.SetRNGState(st.DropoutRNG[i]); err != nil {
+			return nil, err
+		}
+	}
+	best, err := m.snapshot(nil)
+	if err != nil {
+		return nil, err
+	}
+	if st.Best != nil {
+		if len(st.Best) != len(best) {
+			return nil, fmt.Errorf("best weights: %d values, want the model's %d", len(st.Best), len(best))
+		}
+		copy(best, st.Best)
+	}
+	return best, nil
 }
 
 // snapshot copies every learnable's values into dst (grown as needed).

@@ -29,6 +29,7 @@ type Dropout struct {
 	mu       sync.Mutex
 	p        float64
 	training bool
+	src      *rand.PCG // rng's source, whose state RNGState and SetRNGState save and restore
 	rng      *rand.Rand
 	last     *dropState // the application whose forward pass ran last, for Mask
 }
@@ -47,7 +48,8 @@ func NewDropout(p float64, seed uint64) (*Dropout, error) { return newDropout(p,
 func NewDropPath(p float64, seed uint64) (*Dropout, error) { return newDropout(p, seed, true) }
 
 func newDropout(p float64, seed uint64, perSample bool) (*Dropout, error) {
-	d := &Dropout{id: nextID(), perSample: perSample, seed: seed, training: true, rng: rand.New(rand.NewPCG(seed, 0x6e617378))}
+	src := rand.NewPCG(seed, 0x6e617378)
+	d := &Dropout{id: nextID(), perSample: perSample, seed: seed, training: true, src: src, rng: rand.New(src)}
 	if err := d.SetP(p); err != nil {
 		return nil, err
 	}
@@ -98,6 +100,24 @@ func (d *Dropout) Mask() []float64 {
 		return out
 	case []float64:
 		return append([]float64(nil), m...)
+	}
+	return nil
+}
+
+// RNGState returns the state of the layer's random stream (PCG.MarshalBinary), for checkpoints: a layer given
+// it back with SetRNGState draws the same masks from then on as the layer it came from.
+func (d *Dropout) RNGState() ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.src.MarshalBinary()
+}
+
+// SetRNGState restores a state returned by RNGState.
+func (d *Dropout) SetRNGState(b []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.src.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("op %s: random state: %w", d.nameFor(0), err)
 	}
 	return nil
 }

@@ -210,3 +210,32 @@ func TestDropoutTwoApplicationsKeepTheirMasks(t *testing.T) {
 		t.Error("a backward pass used another application's mask")
 	}
 }
+
+// A layer given another layer's RNGState draws the masks that layer draws from then on (what a resumed
+// training run needs); a malformed state is an error naming the layer.
+func TestDropoutRNGStateRoundTrip(t *testing.T) {
+	shape := tensor.Shape{8, 9}
+	a, _ := NewDropout(0.4, 7)
+	dropRun(t, a, shape, 2, false) // advance a's stream by two steps
+	st, err := a.RNGState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewDropout(0.4, 99) // another seed: only the restored state can make it agree
+	if err := b.SetRNGState(st); err != nil {
+		t.Fatal(err)
+	}
+	dropRun(t, a, shape, 1, false)
+	dropRun(t, b, shape, 1, false)
+	if !equal(a.Mask(), b.Mask()) {
+		t.Error("restored layer drew another mask than the original's next one")
+	}
+	c, _ := NewDropout(0.4, 7)
+	dropRun(t, c, shape, 1, false)
+	if equal(a.Mask(), c.Mask()) {
+		t.Error("the third mask equals the first: the test cannot tell states apart")
+	}
+	if err := b.SetRNGState([]byte("junk")); err == nil || !strings.Contains(err.Error(), "random state") {
+		t.Errorf("SetRNGState(junk) = %v, want an error about the random state", err)
+	}
+}

@@ -318,3 +318,98 @@ func TestTrainResumeRefusals(t *testing.T) {
 		t.Errorf("member 1 round trip: %+v, %v", back, err)
 	}
 }
+
+// A whole Run stopped during training and resumed gives the uninterrupted
+// run's report and model, byte for byte; resuming with no checkpoint is
+// refused.
+func TestRunResumeIsBitIdentical(t *testing.T) {
+	tab := loadNB201(t)
+	tc := tinyTrainConfig()
+	cfg := RunConfig{Model: tinyNB201Model(), Train: tc,
+		// NB201's sampler and search settings (configs/nar_nb201.json) with
+		// 3 iterations of one batch.
+		Sampler:   SamplerConfig{FlopsThr: 0.35, ParamsThr: 0.3, EdgesThr: 1.5, ForceUniform: true, ReuseStep: 25, MaxTrails: 100},
+		Search:    SearchConfig{Iterations: 3, SampleSize: tc.Batch, NoisyFactor: 0.5, TopK: []int{1, 5}},
+		TrainSize: 24, ValSize: 16, EvalSize: 100, Seed: 5}
+	run := func(ctx context.Context, cp Checkpointer, resume bool, onEpoch func(EpochStats)) (*Report, []byte, error) {
+		f, s, err := Load(tab, bench.CIFAR10, cfg.Sampler, cfg.Seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, tr, err := Run(ctx, cfg, f, s, Hooks{Checkpoints: cp, Resume: resume, Now: fixedNow, OnEpoch: onEpoch})
+		if err != nil {
+			return nil, nil, err
+		}
+		defer tr.Model.Close()
+		return rep, encodeModel(t, tr.Model), nil
+	}
+	var full memCheckpointer
+	repA, wA, err := run(context.Background(), &full, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var part memCheckpointer
+	ctx, onEpoch := stopAfter(0)
+	if _, _, err = run(ctx, &part, false, onEpoch); !errors.Is(err, context.Canceled) || len(part.saved[0]) != 1 {
+		t.Fatalf("stopped run: err %v, %d checkpoints; want context.Canceled, 1", err, len(part.saved[0]))
+	}
+	repB, wB, err := run(context.Background(), &part, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(repA)
+	jb, _ := json.Marshal(repB)
+	if !bytes.Equal(ja, jb) {
+		t.Errorf("reports differ:\nuninterrupted %s\nresumed       %s", ja, jb)
+	}
+	if !bytes.Equal(wA, wB) {
+		t.Error("models differ")
+	}
+	if _, _, err := run(context.Background(), &memCheckpointer{}, true, nil); err == nil || !strings.Contains(err.Error(), "no training checkpoint") {
+		t.Errorf("resume without a checkpoint: %v", err)
+	}
+}
+
+// Ensemble members checkpoint and resume on their own (member k under its
+// own number and seed): member 1 stopped after one epoch and resumed ends
+// where an uninterrupted member 1 does; with no state of its own it starts
+// afresh even when resuming.
+func TestEnsembleMemberResume(t *testing.T) {
+	f, sp := resumeFixture(t)
+	tc := tinyTrainConfig()
+	cfg := RunConfig{Model: tinyNB201Model(), Train: tc, TrainSize: 24, ValSize: 16, Seed: 5, Ensemble: 2}
+	train := func(ctx context.Context, cp *memCheckpointer, resume bool, onEpoch func(EpochStats)) (*Trained, error) {
+		return Hooks{Checkpoints: cp, Resume: resume, Now: fixedNow, OnEpoch: onEpoch}.train(ctx, cfg, f, sp, 1, memberSeed(cfg.Seed, 1), "train 2/2")
+	}
+	var full memCheckpointer
+	a, err := train(context.Background(), &full, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Model.Close()
+	if len(full.saved[0]) != 0 || len(full.saved[1]) != tc.Epochs {
+		t.Fatalf("member 1 saved %d states as member 0 and %d as member 1; want 0, %d", len(full.saved[0]), len(full.saved[1]), tc.Epochs)
+	}
+	var part memCheckpointer
+	ctx, onEpoch := stopAfter(0)
+	if _, err := train(ctx, &part, false, onEpoch); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "ensemble member 1") {
+		t.Fatalf("stopped member: %v, want context.Canceled naming ensemble member 1", err)
+	}
+	b, err := train(context.Background(), &part, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Model.Close()
+	if !bytes.Equal(encodeModel(t, a.Model), encodeModel(t, b.Model)) || !bytes.Equal(full.saved[1][tc.Epochs-1], part.saved[1][tc.Epochs-1]) {
+		t.Error("resumed member 1 differs from the uninterrupted one")
+	}
+	var none memCheckpointer
+	c, err := train(context.Background(), &none, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Model.Close()
+	if !bytes.Equal(encodeModel(t, a.Model), encodeModel(t, c.Model)) {
+		t.Error("member 1 resumed without a state of its own differs from a fresh one")
+	}
+}

@@ -241,7 +241,7 @@ func (st *TrainState) checkResume(mc ModelConfig, tc TrainConfig, seed uint64, t
 		return fmt.Errorf("the checkpoint was written with other settings (%s)", strings.Join(diffs, "; "))
 	}
 	if st.Epoch > tc.Epochs {
-		return fmt.Errorf("the checkpoint is at epoch %d, past the %d epochs asked for", st.Epoch, tc.Epochs)
+		return fmt.Errorf("the checkpoint is at epoch %d, past the %d epochs asked for (ask for at least %d)", st.Epoch, tc.Epochs, st.Epoch)
 	}
 	got, want := slices.Clone(st.Order), slices.Clone(train)
 	slices.Sort(got)

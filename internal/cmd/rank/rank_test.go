@@ -75,7 +75,7 @@ func TestEveryFlagHasAConfigKey(t *testing.T) {
 	for i := range rt.NumField() {
 		keys[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
 	}
-	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true,
+	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true, "resume": true,
 		"mode": true} // --mode picks the preset the config applies to, as --config picks a file
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if !notConfig[f.Name] && !keys[strings.ReplaceAll(f.Name, "-", "_")] {

@@ -88,8 +88,8 @@ func NewCmdBenchmark(f *cli.Factory, benchmark string, runF func(*Options) error
 		example = "  nasx rank nasbench101 --bench nasbench_only108_with_vertex_flops_and_params.json --out run101"
 	}
 	cmd := &cobra.Command{
-		Use:     benchmark + " [--bench <file>] [--config <file>] [--out <dir>] [--model <dir> --predict [<arch>...]]",
-		Short:   "Train NAR on " + benchmark + ", evaluate it and search",
+		Use:   benchmark + " [--bench <file>] [--config <file>] [--out <dir> [--resume]] [--model <dir> --predict [<arch>...]]",
+		Short: "Train NAR on " + benchmark + ", evaluate it and search",
 		Long: `Train NAR on ` + benchmark + `, report its ranking quality on every architecture not
 used for training, and run its tier-guided search.
 

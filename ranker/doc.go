@@ -20,7 +20,11 @@
 //     training with AdamW and the Noam schedule (Train), and prediction;
 //   - the improved mode (RunConfig.Ensemble, RunConfig.Verify,
 //     TrainConfig.Select): checkpoints chosen by validation τ, an ensemble
-//     ranked by mean standardised score, and a verified non-oracle pick.
+//     ranked by mean standardised score, and a verified non-oracle pick;
+//   - resumable training (TrainState, Checkpointer, DirCheckpointer,
+//     TrainOptions.Resume, Hooks.Resume): after every epoch, a checkpoint of
+//     everything training carries to the next epoch, from which a stopped
+//     run continues bit for bit.
 //
 // # The model as the reference runs it
 //

@@ -208,6 +208,10 @@ func DecodeTrainState(b []byte) (*TrainState, error) {
 	switch {
 	case st.Epoch < 1:
 		return nil, fmt.Errorf("epoch %d, want >= 1", st.Epoch)
+	case st.Step < 0:
+		return nil, fmt.Errorf("step %d, want >= 0", st.Step)
+	case len(st.Distri) == 0:
+		return nil, errors.New("no distri entries, want one per training batch of the best epoch")
 	case len(st.History) != st.Epoch:
 		return nil, fmt.Errorf("%d epochs of stats for epoch %d", len(st.History), st.Epoch)
 	case st.BestEpoch < 0 || st.BestEpoch >= st.Epoch:

@@ -43,8 +43,13 @@ type Rank struct {
 	// reference's behaviour): Ensemble models ranked by their mean
 	// standardised score, and the verified pick over the Verify best-scored
 	// held-out architectures (see ranker.RunConfig).
-	Ensemble int         `json:"ensemble"`
-	Verify   int         `json:"verify"`
+	Ensemble int `json:"ensemble"`
+	Verify   int `json:"verify"`
+	// Features is the input scaling: "raw" (NAR's; also when empty: the
+	// NB201 tensors hold raw FLOPs and params, up to ~10⁶, beside op codes
+	// 0–4) or "scaled" (improved mode, NB201 only: every token divided by
+	// its largest magnitude over the benchmark, so all lie in [-1, 1]).
+	Features string      `json:"features,omitempty"`
 	Model    RankModel   `json:"model"`
 	Train    RankTrain   `json:"train"`
 	Sampler  RankSampler `json:"sampler"`
@@ -193,6 +198,15 @@ func (r Rank) Validate() error {
 	}
 	if r.Verify < 0 {
 		add("verify: got %d, want >= 0 (0: no verified pick)", r.Verify)
+	}
+	switch r.Features {
+	case "", "raw":
+	case "scaled":
+		if r.Benchmark != "nasbench201" {
+			add("features: \"scaled\" is implemented for nasbench201 only; use \"raw\"")
+		}
+	default:
+		add("features: got %q, want raw or scaled", r.Features)
 	}
 	if r.Train.Select != "" && r.Train.Select != "val_tier_acc" && r.Train.Select != "val_tau" {
 		add("train.select: got %q, want val_tier_acc or val_tau", r.Train.Select)

@@ -50,11 +50,28 @@ func TestPlusPresetIsNARPlusSwitches(t *testing.T) {
 		t.Errorf("faithful preset has improved-mode switches: %+v", b)
 	}
 	bad := b
-	bad.Ensemble, bad.Verify, bad.Train.Select = 17, -1, "x"
+	bad.Ensemble, bad.Verify, bad.Train.Select, bad.Features = 17, -1, "x", "log"
 	err := bad.Validate()
-	for _, w := range []string{"ensemble: got 17", "verify: got -1", `train.select: got "x"`} {
+	for _, w := range []string{"ensemble: got 17", "verify: got -1", `train.select: got "x"`, `features: got "log"`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Validate: %v, want %q", err, w)
+		}
+	}
+}
+
+// TestScaledFeaturesNB201Only: the scaled features exist for NB201's
+// precomputed tensors; NB101 configs asking for them are rejected up front.
+func TestScaledFeaturesNB201Only(t *testing.T) {
+	c := DefaultRankNB101()
+	c.Features = "scaled"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "nasbench201 only") {
+		t.Errorf("NB101 with scaled features: %v, want an error naming nasbench201", err)
+	}
+	c = DefaultRankNB201()
+	for _, v := range []string{"", "raw", "scaled"} {
+		c.Features = v
+		if err := c.Validate(); err != nil {
+			t.Errorf("NB201 features %q: %v", v, err)
 		}
 	}
 }

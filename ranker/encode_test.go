@@ -2,6 +2,7 @@ package ranker
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"sync"
 	"testing"
@@ -113,4 +114,58 @@ func TestEncodeNB101MatchesNARExample(t *testing.T) {
 	}
 	EncodeNB101Cell(got, searchspace.NB101Spec{Matrix: ref.Pad.Adj, Ops: ref.Pad.Ops}, fl, pa)
 	equalF32(t, "nb101 padded", got, ref.Pad.Want)
+}
+
+// TestScaleTokens checks the improved mode's scaled features on the real
+// NB201 file: every token is divided by its largest magnitude over the
+// benchmark, so each token's maximum becomes exactly 1 and ratios within a
+// token are kept. Token 0 holds the op codes 0–4 (algorithms.md B.2), so it
+// becomes code/4; a raw FLOPs token of architecture 0 keeps its ratios.
+func TestScaleTokens(t *testing.T) {
+	tab := loadNB201(t)
+	raw, err := EncodeNB201(tab, bench.CIFAR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := EncodeNB201(tab, bench.CIFAR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ScaleTokens(); err != nil {
+		t.Fatal(err)
+	}
+	size, dim := f.Size(), f.Dim
+	for tok := range f.Tokens {
+		var rawMax, scaledMax float64
+		for i := range f.Len() {
+			for j := range dim {
+				rawMax = max(rawMax, math.Abs(float64(raw.x[i*size+tok*dim+j])))
+				scaledMax = max(scaledMax, math.Abs(float64(f.x[i*size+tok*dim+j])))
+			}
+		}
+		if rawMax == 0 {
+			t.Fatalf("token %d is zero in every architecture; every NB201 token has a conv edge somewhere", tok)
+		}
+		if scaledMax != 1 {
+			t.Errorf("token %d: largest scaled magnitude %v, want 1 (raw largest %v)", tok, scaledMax, rawMax)
+		}
+		for i := range f.Len() {
+			for j := range dim {
+				r, s := float64(raw.x[i*size+tok*dim+j]), float64(f.x[i*size+tok*dim+j])
+				if want := float64(float32(r / rawMax)); s != want {
+					t.Fatalf("arch %d token %d [%d]: scaled %v, want raw %v / %v = %v", i, tok, j, s, r, rawMax, want)
+				}
+			}
+		}
+	}
+	// Token 0 is the op-code matrix: its largest code is avg_pool_3x3 = 4.
+	for j := range dim {
+		if got, want := f.x[j], raw.x[j]/4; got != want {
+			t.Errorf("arch 0 op-code entry %d: %v, want %v/4", j, got, raw.x[j])
+		}
+	}
+	raw.x = nil
+	if err := raw.ScaleTokens(); err == nil {
+		t.Error("ScaleTokens without precomputed tensors (NB101) succeeded; want an error")
+	}
 }

@@ -85,6 +85,41 @@ func (f *Features) EncodeBatch(idx []int, dst []float32) {
 	}
 }
 
+// ScaleTokens divides every token of every tensor by that token's largest
+// magnitude over the whole benchmark, so that all values lie in [-1, 1]
+// (the improved mode's "scaled" features). NAR's NB201 tensors are raw: a
+// FLOPs token holds values up to ~10⁶ and the op-code token 0–4, so the
+// projected FLOPs and params tokens dwarf the positional encoding added to
+// them. Tokens that are zero everywhere stay zero. NB201 only (its tensors
+// are precomputed); scaling depends on the benchmark alone, so a model
+// trained on scaled features predicts correctly after the same call.
+func (f *Features) ScaleTokens() error {
+	if f.x == nil {
+		return fmt.Errorf("ranker: scaled features need precomputed tensors (nasbench201), not %s", f.Kind)
+	}
+	size, dim := f.Size(), f.Dim
+	scale := make([]float64, f.Tokens)
+	for i := range f.Len() {
+		for t := range f.Tokens {
+			for _, v := range f.x[i*size+t*dim : i*size+(t+1)*dim] {
+				scale[t] = max(scale[t], math.Abs(float64(v)))
+			}
+		}
+	}
+	for i := range f.Len() {
+		for t, m := range scale {
+			if m == 0 {
+				continue
+			}
+			row := f.x[i*size+t*dim : i*size+(t+1)*dim]
+			for j, v := range row {
+				row[j] = float32(float64(v) / m)
+			}
+		}
+	}
+	return nil
+}
+
 // EncodeNB201 builds NAR's NB201 features on ds (NAR:architecture/
 // arch_encode_201.py): token 0 is cell_adjacency (the op code of edge
 // src→dst at [src][dst]), then for each of the 15 searched cells a 4×4

@@ -248,6 +248,11 @@ func rankRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Config.Features == "scaled" {
+		if err := f.ScaleTokens(); err != nil {
+			return err
+		}
+	}
 	if opts.Predict {
 		return predictRun(opts, rc, t, f)
 	}

@@ -100,7 +100,8 @@ DIR/checkpoint/train.safetensors (ensemble member k > 0 of --mode plus:
 train_member<k>.safetensors) atomically: the weights, AdamW's moments and step
 counts, the random streams of dropout and batch order, the batch order, the
 best checkpoint so far and the per-epoch stats. The checkpoint stays after the
-run (about 4 times the model's size: NB201 preset about 130 MB).
+run (up to 4 times the model's size: 126 MB for the NB201 preset); delete
+DIR/checkpoint when the space matters, --predict needs only DIR/model.
 
 --resume continues a stopped run (Ctrl-C, SIGTERM, a crash or a kill) from the
 last completed epoch of DIR's checkpoint, with the same benchmark, config file

@@ -144,8 +144,10 @@ type Report struct {
 	// Verified is the verified pick (RunConfig.Verify), nil when off;
 	// VerifiedQueries is its number of accuracy lookups.
 	Verified        *Pick   `json:"verified_pick,omitempty"`
-	VerifiedQueries int     `json:"verified_queries,omitempty"`
-	Seconds         float64 `json:"seconds"`
+	VerifiedQueries int `json:"verified_queries,omitempty"`
+	// Seconds is the wall time of this Run call (Hooks.Now's clock); a
+	// resumed run counts only its own part.
+	Seconds float64 `json:"seconds"`
 }
 
 // Run trains NAR on f, evaluates it on the held-out architectures and runs

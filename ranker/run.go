@@ -143,8 +143,8 @@ type Report struct {
 	FirstKendallTau float64 `json:"first_model_kendall_tau,omitempty"`
 	// Verified is the verified pick (RunConfig.Verify), nil when off;
 	// VerifiedQueries is its number of accuracy lookups.
-	Verified        *Pick   `json:"verified_pick,omitempty"`
-	VerifiedQueries int `json:"verified_queries,omitempty"`
+	Verified        *Pick `json:"verified_pick,omitempty"`
+	VerifiedQueries int   `json:"verified_queries,omitempty"`
 	// Seconds is the wall time of this Run call (Hooks.Now's clock); a
 	// resumed run counts only its own part.
 	Seconds float64 `json:"seconds"`

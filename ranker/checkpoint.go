@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -100,6 +101,24 @@ func b2f(b bool) float64 {
 // accuracy and best weights under "state.", and the rest as JSON in the
 // metadata entry "state".
 func (st *TrainState) Encode() ([]byte, error) {
+	ts, meta, err := st.tensors()
+	if err != nil {
+		return nil, err
+	}
+	return weights.Encode(ts, meta)
+}
+
+// Write writes Encode's bytes to w without holding them all in memory.
+func (st *TrainState) Write(w io.Writer) error {
+	ts, meta, err := st.tensors()
+	if err != nil {
+		return err
+	}
+	return weights.Write(w, ts, meta)
+}
+
+// tensors returns the tensors and metadata of Encode.
+func (st *TrainState) tensors() ([]weights.Tensor, map[string]string, error) {
 	ts := make([]weights.Tensor, 0, len(st.Weights)+len(st.Optim)+4)
 	for _, t := range st.Weights {
 		t.Name = modelPrefix + t.Name
@@ -125,9 +144,9 @@ func (st *TrainState) Encode() ([]byte, error) {
 	meta, err := json.Marshal(stateMeta{Epoch: st.Epoch, Step: st.Step, ShuffleRNG: st.ShuffleRNG, DropoutRNG: st.DropoutRNG,
 		BestEpoch: st.BestEpoch, BestIsLast: st.Best == nil, Distri: st.Distri, Model: st.Model, Train: st.Train, Seed: st.Seed})
 	if err != nil {
-		return nil, fmt.Errorf("ranker: encode training state: %w", err)
+		return nil, nil, fmt.Errorf("ranker: encode training state: %w", err)
 	}
-	return weights.Encode(ts, map[string]string{"format": trainStateFormat, "state": string(meta)})
+	return ts, map[string]string{"format": trainStateFormat, "state": string(meta)}, nil
 }
 
 // DecodeTrainState parses a file written by TrainState.Encode. It checks
@@ -321,11 +340,8 @@ func (c DirCheckpointer) Save(member int, st *TrainState) error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return fmt.Errorf("ranker: %w", err)
 	}
-	b, err := st.Encode()
-	if err != nil {
-		return err
-	}
-	if err := atomicio.WriteFile(c.Path(member), b, 0o644); err != nil {
+	// Streamed: a whole encoded state is 4 times the model's size.
+	if err := atomicio.Write(c.Path(member), 0o644, st.Write); err != nil {
 		return fmt.Errorf("ranker: save checkpoint: %w", err)
 	}
 	return nil

@@ -313,6 +313,10 @@ func TestTrainResumeRefusals(t *testing.T) {
 	if err := dc.Save(1, st); err != nil {
 		t.Fatal(err)
 	}
+	file, _ := os.ReadFile(dc.Path(1))
+	if enc, _ := st.Encode(); !bytes.Equal(file, enc) {
+		t.Error("DirCheckpointer.Save (streamed) wrote other bytes than Encode")
+	}
 	back, err := dc.Load(1)
 	if err != nil || back.Epoch != st.Epoch || !strings.HasSuffix(dc.Path(1), "train_member1.safetensors") {
 		t.Errorf("member 1 round trip: %+v, %v", back, err)

@@ -146,44 +146,108 @@ func ReadFile(path string) (*File, error) {
 // length must equal the product of its shape. metadata may be nil; an empty
 // map is written as no metadata.
 func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
-	type entry struct {
-		t     Tensor
-		dtype DType
+	h, es, dataLen, err := prepare(tensors, metadata)
+	if err != nil {
+		return nil, err
 	}
-	es := make([]entry, len(tensors))
+	out := make([]byte, 8, 8+len(h)+int(dataLen))
+	binary.LittleEndian.PutUint64(out, uint64(len(h)))
+	out = append(out, h...)
+	for _, e := range es {
+		out = appendData(out, e.t.Data, 0, e.t.dataLen())
+	}
+	return out, nil
+}
+
+// Write writes the bytes Encode returns to w without holding them all in
+// memory: the tensor data goes out in chunks of writeChunk bytes.
+func Write(w io.Writer, tensors []Tensor, metadata map[string]string) error {
+	h, es, _, err := prepare(tensors, metadata)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 8, writeChunk)
+	binary.LittleEndian.PutUint64(buf, uint64(len(h)))
+	if _, err := w.Write(append(buf, h...)); err != nil {
+		return err
+	}
+	for _, e := range es {
+		n, per := e.t.dataLen(), e.dtype.Size()
+		for lo := 0; lo < n; lo += writeChunk / per {
+			hi := min(n, lo+writeChunk/per)
+			if _, err := w.Write(appendData(buf[:0], e.t.Data, lo, hi)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeChunk is the size of Write's data chunks (1 MiB).
+const writeChunk = 1 << 20
+
+// encEntry is one tensor to encode with its dtype.
+type encEntry struct {
+	t     Tensor
+	dtype DType
+}
+
+// appendData appends elements [lo, hi) of data (little-endian) to out.
+func appendData(out []byte, data any, lo, hi int) []byte {
+	switch d := data.(type) {
+	case []float32:
+		for _, v := range d[lo:hi] {
+			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+		}
+	case []float64:
+		for _, v := range d[lo:hi] {
+			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+	case []int64:
+		for _, v := range d[lo:hi] {
+			out = binary.LittleEndian.AppendUint64(out, uint64(v))
+		}
+	}
+	return out
+}
+
+// prepare checks tensors and metadata (see Encode) and returns the padded
+// JSON header, the tensors in file order and the data length in bytes.
+func prepare(tensors []Tensor, metadata map[string]string) ([]byte, []encEntry, uint64, error) {
+	es := make([]encEntry, len(tensors))
 	seen := make(map[string]bool, len(tensors))
 	var dataLen uint64
 	for i, t := range tensors {
 		dt, err := t.DType()
 		if err != nil {
-			return nil, err
+			return nil, nil, 0, err
 		}
 		switch {
 		case t.Name == "":
-			return nil, fmt.Errorf("weights: tensor %d has an empty name", i)
+			return nil, nil, 0, fmt.Errorf("weights: tensor %d has an empty name", i)
 		case t.Name == MetadataKey:
-			return nil, fmt.Errorf("weights: tensor %d: the name %q is reserved", i, MetadataKey)
+			return nil, nil, 0, fmt.Errorf("weights: tensor %d: the name %q is reserved", i, MetadataKey)
 		case !utf8.ValidString(t.Name):
-			return nil, fmt.Errorf("weights: tensor %d: name %q is not valid UTF-8", i, t.Name)
+			return nil, nil, 0, fmt.Errorf("weights: tensor %d: name %q is not valid UTF-8", i, t.Name)
 		case seen[t.Name]:
-			return nil, fmt.Errorf("weights: tensor %q appears twice", t.Name)
+			return nil, nil, 0, fmt.Errorf("weights: tensor %q appears twice", t.Name)
 		}
 		seen[t.Name] = true
 		n := 1
 		for _, d := range t.Shape {
 			if d < 0 {
-				return nil, fmt.Errorf("weights: tensor %q: negative dimension in shape %v", t.Name, t.Shape)
+				return nil, nil, 0, fmt.Errorf("weights: tensor %q: negative dimension in shape %v", t.Name, t.Shape)
 			}
 			hi, lo := bits.Mul64(uint64(n), uint64(d))
 			if hi != 0 || lo > maxElems {
-				return nil, fmt.Errorf("weights: tensor %q: shape %v is too large", t.Name, t.Shape)
+				return nil, nil, 0, fmt.Errorf("weights: tensor %q: shape %v is too large", t.Name, t.Shape)
 			}
 			n = int(lo)
 		}
 		if got := t.dataLen(); got != n {
-			return nil, fmt.Errorf("weights: tensor %q: shape %v needs %d elements, data has %d", t.Name, t.Shape, n, got)
+			return nil, nil, 0, fmt.Errorf("weights: tensor %q: shape %v needs %d elements, data has %d", t.Name, t.Shape, n, got)
 		}
-		es[i] = entry{t, dt}
+		es[i] = encEntry{t, dt}
 		dataLen += uint64(n * dt.Size())
 	}
 	sort.Slice(es, func(i, j int) bool {
@@ -203,7 +267,7 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 		slices.Sort(ks)
 		for i, k := range ks {
 			if !utf8.ValidString(k) || !utf8.ValidString(metadata[k]) {
-				return nil, fmt.Errorf("weights: metadata %q is not valid UTF-8", k)
+				return nil, nil, 0, fmt.Errorf("weights: metadata %q is not valid UTF-8", k)
 			}
 			if i > 0 {
 				h.WriteByte(',')
@@ -238,29 +302,9 @@ func Encode(tensors []Tensor, metadata map[string]string) ([]byte, error) {
 		h.WriteByte(' ')
 	}
 	if h.Len() > MaxHeaderSize {
-		return nil, fmt.Errorf("weights: header of %d bytes exceeds the %d-byte limit", h.Len(), MaxHeaderSize)
+		return nil, nil, 0, fmt.Errorf("weights: header of %d bytes exceeds the %d-byte limit", h.Len(), MaxHeaderSize)
 	}
-
-	out := make([]byte, 8, 8+h.Len()+int(dataLen))
-	binary.LittleEndian.PutUint64(out, uint64(h.Len()))
-	out = append(out, h.Bytes()...)
-	for _, e := range es {
-		switch d := e.t.Data.(type) {
-		case []float32:
-			for _, v := range d {
-				out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
-			}
-		case []float64:
-			for _, v := range d {
-				out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-			}
-		case []int64:
-			for _, v := range d {
-				out = binary.LittleEndian.AppendUint64(out, uint64(v))
-			}
-		}
-	}
-	return out, nil
+	return h.Bytes(), es, dataLen, nil
 }
 
 // writeJSONString writes s as a JSON string escaped as serde_json does:

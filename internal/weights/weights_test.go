@@ -283,3 +283,44 @@ func sameBits(a, b any) bool {
 }
 
 func lenOf(a any) int { return Tensor{Data: a}.dataLen() }
+
+// Write streams the bytes of Encode: the reference file, and a tensor larger
+// than one chunk (so that chunk boundaries are crossed); a failing writer's
+// error comes back.
+func TestWriteMatchesEncode(t *testing.T) {
+	b, want := loadRef(t)
+	var got bytes.Buffer
+	if err := Write(&got, refTensors(t, want), want.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), b) {
+		t.Error("Write differs from testdata/ref.safetensors")
+	}
+	big := make([]float64, writeChunk/8*2+3) // two chunks and 3 elements
+	for i := range big {
+		big[i] = float64(i) / 7
+	}
+	ts := []Tensor{{Name: "big", Shape: []int{len(big)}, Data: big}, {Name: "i", Shape: []int{2}, Data: []int64{-1, 5}},
+		{Name: "s", Shape: []int{}, Data: []float32{3.5}}}
+	enc, err := Encode(ts, map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Reset()
+	if err := Write(&got, ts, map[string]string{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), enc) {
+		t.Errorf("Write of %d bytes differs from Encode", len(enc))
+	}
+	if err := Write(failWriter{}, ts, nil); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("failing writer: %v", err)
+	}
+	if err := Write(&got, []Tensor{{Name: "", Shape: []int{1}, Data: []float32{1}}}, nil); err == nil {
+		t.Error("Write accepted an empty name")
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

@@ -45,10 +45,11 @@ type Rank struct {
 	// held-out architectures (see ranker.RunConfig).
 	Ensemble int `json:"ensemble"`
 	Verify   int `json:"verify"`
-	// Features is the input scaling: "raw" (NAR's; also when empty: the
+	// Features is the input encoding: "raw" (NAR's; also when empty: the
 	// NB201 tensors hold raw FLOPs and params, up to ~10⁶, beside op codes
-	// 0–4) or "scaled" (improved mode, NB201 only: every token divided by
-	// its largest magnitude over the benchmark, so all lie in [-1, 1]).
+	// 0–4), "scaled" (improved mode, NB201 only: every token divided by its
+	// largest magnitude over the benchmark, so all lie in [-1, 1]) or
+	// "onehot" (scaled, plus five tokens marking the edges of each op type).
 	Features string      `json:"features,omitempty"`
 	Model    RankModel   `json:"model"`
 	Train    RankTrain   `json:"train"`
@@ -201,12 +202,12 @@ func (r Rank) Validate() error {
 	}
 	switch r.Features {
 	case "", "raw":
-	case "scaled":
+	case "scaled", "onehot":
 		if r.Benchmark != "nasbench201" {
-			add("features: \"scaled\" is implemented for nasbench201 only; use \"raw\"")
+			add("features: %q is implemented for nasbench201 only; use \"raw\"", r.Features)
 		}
 	default:
-		add("features: got %q, want raw or scaled", r.Features)
+		add("features: got %q, want raw, scaled or onehot", r.Features)
 	}
 	if r.Train.Select != "" && r.Train.Select != "val_tier_acc" && r.Train.Select != "val_tau" {
 		add("train.select: got %q, want val_tier_acc or val_tau", r.Train.Select)

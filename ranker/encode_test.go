@@ -169,3 +169,55 @@ func TestScaleTokens(t *testing.T) {
 		t.Error("ScaleTokens without precomputed tensors (NB101) succeeded; want an error")
 	}
 }
+
+// TestAddOpTokens checks the one-hot op tokens on the real NB201 file.
+// Architecture 0 is |avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+
+// |nor_conv_1x1~0|skip_connect~1|skip_connect~2| (data README), so its
+// avg_pool token marks 0→1, nor_conv_1x1 marks 0→2 and 0→3, skip_connect
+// marks 1→2, 1→3 and 2→3, and none and nor_conv_3x3 are empty. Every
+// architecture marks exactly its 6 edges, and NAR's 31 tokens are kept.
+func TestAddOpTokens(t *testing.T) {
+	tab := loadNB201(t)
+	raw, err := EncodeNB201(tab, bench.CIFAR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := EncodeNB201(tab, bench.CIFAR10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AddOpTokens(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Tokens != NB201Tokens+5 {
+		t.Fatalf("tokens %d, want %d", f.Tokens, NB201Tokens+5)
+	}
+	x := make([]float32, f.Size())
+	f.Encode(0, x)
+	want := map[[3]int]bool{{4, 0, 1}: true, {2, 0, 2}: true, {2, 0, 3}: true, {1, 1, 2}: true, {1, 1, 3}: true, {1, 2, 3}: true}
+	for op := range 5 {
+		for r := range 4 {
+			for c := range 4 {
+				got := x[(NB201Tokens+op)*16+r*4+c]
+				if w := want[[3]int{op, r, c}]; got != map[bool]float32{false: 0, true: 1}[w] {
+					t.Errorf("arch 0 op %d [%d][%d] = %v, want %v", op, r, c, got, w)
+				}
+			}
+		}
+	}
+	old := raw.Size()
+	for i := range f.Len() {
+		var sum float32
+		for _, v := range f.x[i*f.Size()+old : (i+1)*f.Size()] {
+			sum += v
+		}
+		if sum != 6 {
+			t.Fatalf("arch %d: op tokens mark %v edges, want 6", i, sum)
+		}
+		for j := range old {
+			if f.x[i*f.Size()+j] != raw.x[i*old+j] {
+				t.Fatalf("arch %d value %d: NAR's token changed", i, j)
+			}
+		}
+	}
+}

@@ -13,6 +13,8 @@ const (
 	// NB201Tokens is the number of tokens of the NB201 tensor: 1 op channel
 	// plus 2 (FLOPs, params) for each of the 15 searched cells.
 	NB201Tokens = 1 + 2*bench.NB201Cells
+	// NB201OpTokens is the number of tokens AddOpTokens appends: one per op type.
+	NB201OpTokens = 5
 	// NB201Side is the side of the NB201 cell matrix (4 nodes).
 	NB201Side = 4
 	// NB101Tokens is the number of tokens of the NB101 tensor: 1 op channel
@@ -117,6 +119,36 @@ func (f *Features) ScaleTokens() error {
 			}
 		}
 	}
+	return nil
+}
+
+// AddOpTokens appends NB201OpTokens tokens to every NB201 tensor, one per op
+// type k (none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3): the
+// 4×4 matrix with 1 at [src][dst] where edge src→dst holds op k (the improved
+// mode's "onehot" features). NAR's tensor names the ops only by their codes
+// 0–4 in token 0, an ordinal encoding the projection cannot separate
+// linearly, and through FLOPs and params, which are zero alike for none,
+// skip_connect and avg_pool_3x3.
+func (f *Features) AddOpTokens() error {
+	if f.x == nil || f.Kind != bench.KindNB201 {
+		return fmt.Errorf("ranker: op tokens are implemented for nasbench201 only, not %s", f.Kind)
+	}
+	t, ok := f.table.(*bench.NB201)
+	if !ok {
+		return fmt.Errorf("ranker: op tokens need the NB201 table, got %T", f.table)
+	}
+	old, dim := f.Size(), f.Dim
+	f.Tokens += NB201OpTokens
+	size := f.Size()
+	x := make([]float32, f.Len()*size)
+	for i := range f.Len() {
+		copy(x[i*size:i*size+old], f.x[i*old:(i+1)*old])
+		a := t.Arch(i)
+		for e, sd := range searchspace.NB201Edges {
+			x[i*size+old+a[e]*dim+sd[0]*NB201Side+sd[1]] = 1
+		}
+	}
+	f.x = x
 	return nil
 }
 

@@ -249,10 +249,8 @@ func rankRun(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Config.Features == "scaled" {
-		if err := f.ScaleTokens(); err != nil {
-			return err
-		}
+	if err := encodeFeatures(f, opts.Config.Features); err != nil {
+		return err
 	}
 	if opts.Predict {
 		return predictRun(opts, rc, t, f)
@@ -452,4 +450,19 @@ func loadTable(opts *Options) (databench.Table, error) {
 		return nil, fmt.Errorf("rank: %s holds %s, not %s", path, t.Kind(), opts.Benchmark)
 	}
 	return t, nil
+}
+
+// encodeFeatures applies the config's feature encoding (configs.Rank.Features)
+// to NAR's tensors.
+func encodeFeatures(f *ranker.Features, enc string) error {
+	switch enc {
+	case "scaled":
+		return f.ScaleTokens()
+	case "onehot":
+		if err := f.ScaleTokens(); err != nil {
+			return err
+		}
+		return f.AddOpTokens()
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package ranker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -144,6 +145,31 @@ type EpochStats struct {
 	LR      float64 `json:"lr"`
 	Best    bool    `json:"best"`
 	Seconds float64 `json:"seconds"`
+}
+
+// MarshalJSON writes the stats with NaN and ±Inf as null, which JSON has no
+// number for (val_tau is NaN when the score head gives every validation
+// architecture the same score).
+func (s EpochStats) MarshalJSON() ([]byte, error) {
+	num := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		Epoch     int      `json:"epoch"`
+		TrainLoss *float64 `json:"train_loss"`
+		TrainCE   *float64 `json:"train_ce"`
+		TrainRank *float64 `json:"train_rank_loss"`
+		TrainAcc  *float64 `json:"train_tier_acc"`
+		ValAcc    *float64 `json:"val_tier_acc"`
+		ValTau    *float64 `json:"val_tau"`
+		LR        *float64 `json:"lr"`
+		Best      bool     `json:"best"`
+		Seconds   *float64 `json:"seconds"`
+	}{s.Epoch, num(s.TrainLoss), num(s.TrainCE), num(s.TrainRank), num(s.TrainAcc), num(s.ValAcc), num(s.ValTau),
+		num(s.LR), s.Best, num(s.Seconds)})
 }
 
 // Trained is the outcome of Train: the model with the best checkpoint's

@@ -2,6 +2,8 @@ package ranker
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/nasx/nasx/data/bench"
@@ -64,5 +66,19 @@ func TestTrainRestoresBestAndIsDeterministic(t *testing.T) {
 	}
 	if ev.N != 40 || ev.K != 1 || ev.KendallTau < -1 || ev.KendallTau > 1 || ev.Best.Rank < 1 {
 		t.Errorf("evaluation %+v", ev)
+	}
+}
+
+// TestEpochStatsJSONNaN: a NaN val_tau (constant scores) must still give a
+// JSON line, with null for the NaN, and the same keys as the plain struct.
+func TestEpochStatsJSONNaN(t *testing.T) {
+	st := EpochStats{Epoch: 3, TrainLoss: 1.5, ValTau: math.NaN(), LR: math.Inf(1), Best: true, Seconds: 2}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"epoch":3,"train_loss":1.5,"train_ce":0,"train_rank_loss":0,"train_tier_acc":0,"val_tier_acc":0,"val_tau":null,"lr":null,"best":true,"seconds":2}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }

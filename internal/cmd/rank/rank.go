@@ -309,7 +309,11 @@ func (m *metricsFile) add(errOut io.Writer, sts ...ranker.EpochStats) {
 		return
 	}
 	for _, st := range sts {
-		b, _ := json.Marshal(st)
+		b, err := json.Marshal(st)
+		if err != nil {
+			fmt.Fprintf(errOut, "warning: metrics.jsonl: epoch %d: %v\n", st.Epoch, err)
+			continue
+		}
 		m.lines = append(append(m.lines, b...), '\n')
 	}
 	if err := atomicio.WriteFile(m.path, m.lines, 0o644); err != nil {

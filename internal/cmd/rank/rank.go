@@ -70,7 +70,7 @@ by validation Kendall τ, an ensemble of three, and a verified pick among the
 }
 
 // plusSummary describes the improved mode in the --mode help text.
-const plusSummary = "an ensemble of NAR models ranked by their mean standardised score, checkpoints chosen by validation Kendall τ, and a verified pick among the best-scored architectures; see configs/nar_nb201_plus.json"
+const plusSummary = "one-hot op tokens beside NAR's scaled features, an ensemble of 3 small NAR models without dropout ranked by their mean standardised score, checkpoints chosen by validation Kendall τ, and a verified pick among the 200 best-scored architectures; see configs/nar_nb201_plus.json"
 
 // NewCmdBenchmark returns `nasx rank <benchmark>`. If runF is nil, rankRun
 // runs.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -196,6 +197,13 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	if ch("seed") {
 		c.Seed = opts.flags.Seed
 	}
+	if opts.Predict {
+		saved, err := savedModelConfig(opts.ModelDir, c)
+		if err != nil {
+			return err
+		}
+		c = saved
+	}
 	opts.Config = c
 	return errors.Join(c.Validate(), runConfig(c).Validate())
 }
@@ -277,6 +285,9 @@ func rankRun(ctx context.Context, opts *Options) error {
 	defer tr.Model.Close()
 	if opts.OutDir != "" {
 		if err := ranker.SaveCheckpoint(filepath.Join(opts.OutDir, "model"), tr); err != nil {
+			return err
+		}
+		if err := writeJSON(filepath.Join(opts.OutDir, "model", modelConfigFile), opts.Config); err != nil {
 			return err
 		}
 		if err := writeJSON(filepath.Join(opts.OutDir, "report.json"), rep); err != nil {
@@ -469,4 +480,28 @@ func encodeFeatures(f *ranker.Features, enc string) error {
 		return f.AddOpTokens()
 	}
 	return nil
+}
+
+// modelConfigFile is the run's configuration saved beside the weights, so
+// that --predict rebuilds the trained model (its size and feature encoding)
+// without the training flags.
+const modelConfigFile = "config.json"
+
+// savedModelConfig returns c with the model and feature settings of the run
+// whose model/ folder is dir (dir/config.json). Models saved before that file
+// existed predict with c as given.
+func savedModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
+	path := filepath.Join(dir, modelConfigFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	saved, err := configs.LoadRank(path, c)
+	if err != nil {
+		return c, fmt.Errorf("rank: --model: %w", err)
+	}
+	if saved.Benchmark != c.Benchmark {
+		return c, fmt.Errorf("rank: --model %s: trained on %s, but the command is `nasx rank %s`", dir, saved.Benchmark, c.Benchmark)
+	}
+	c.Model, c.Features = saved.Model, saved.Features
+	return c, nil
 }

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/numtest"
 	"github.com/nasx/nasx/internal/op"
 )
@@ -204,41 +206,38 @@ func newCell() *block {
 }
 
 // newTransformerLayer builds one post-LN encoder layer of NAR's transformer (algorithms.md B.3, jadore801120's
-// EncoderLayer, as internal/nn builds it: per-head slices of the bias-free Q/K/V weights, the 1/√d_k scale
-// folded into the query weight, softmax attention, concat, fc, residual + LayerNorm; then
-// Linear(128, 512) → ReLU → Linear(512, 128), residual + LayerNorm) on x (128, 31, 128). Dropout is left out
-// (in bench_torch.py too) so that the step is deterministic. Gradients w.r.t. the 12 weights and biases.
+// EncoderLayer) with the module the ranker runs, nn.EncoderLayer: bias-free Q/K/V projections of the whole
+// d_model, each one GEMM, heads split by a view and a transpose, the 1/√d_k scale folded into the query weight,
+// softmax attention, fc, residual + LayerNorm; then Linear(128, 512) → ReLU → Linear(512, 128), residual +
+// LayerNorm, on x (128, 31, 128). Dropout is 0 (bench_torch.py has none either) so that the step is
+// deterministic. Gradients w.r.t. the layer's 12 weights and biases.
 func newTransformerLayer() *block {
 	b := newBuilder(3)
-	const dk = tfModel / tfHeads
 	x := b.input("x", tfBatch, tfTokens, tfModel)
-	wq, wk, wv := b.param(tfModel, tfModel, tfModel), b.param(tfModel, tfModel, tfModel), b.param(tfModel, tfModel, tfModel)
-	fc := b.param(tfModel, tfModel, tfModel)
-	scale := G.NewConstant(float32(1 / math.Sqrt(dk)))
-	heads := make(G.Nodes, tfHeads)
-	for h := range tfHeads {
-		rows := G.S(h*dk, (h+1)*dk)
-		q := must(op.Linear(x, must(G.Mul(must(G.Slice(wq, rows)), scale)), nil))
-		k := must(op.Linear(x, must(G.Slice(wk, rows)), nil))
-		v := must(op.Linear(x, must(G.Slice(wv, rows)), nil))
-		s := must(op.Softmax(must(op.BatchedMatMul(q, k, false, true))))
-		heads[h] = must(op.BatchedMatMul(s, v, false, false))
+	nb := nn.NewBuilder(b.g, tensor.Float32, 3)
+	l, err := nb.NewEncoderLayer("layer", nn.LayerConfig{DInner: tfInner, Attention: nn.AttentionConfig{
+		DModel: tfModel, NHead: tfHeads, DK: tfModel / tfHeads, DV: tfModel / tfHeads, Eps: tfEps}})
+	if err != nil {
+		panic(err)
 	}
-	o := must(op.Linear(must(G.Concat(2, heads...)), fc, nil))
-	ln1w, ln1b := b.lnParams()
-	y := must(op.LayerNorm(must(G.Add(o, x)), ln1w, ln1b, tfEps))
-	w1, b1 := b.param(tfModel, tfInner, tfModel), b.param(tfModel, tfInner)
-	w2, b2 := b.param(tfInner, tfModel, tfInner), b.param(tfInner, tfModel)
-	f := must(op.Linear(must(op.ReLU(must(op.Linear(y, w1, b1)))), w2, b2))
-	ln2w, ln2b := b.lnParams()
-	return b.finish(must(op.LayerNorm(must(G.Add(f, y)), ln2w, ln2b, tfEps)))
-}
-
-// lnParams returns a LayerNorm's weight and bias, near torch's init (1 and 0) but not equal to it.
-func (b *builder) lnParams() (w, bias *G.Node) {
-	w = b.param(1, tfModel)
-	bias = b.param(1, tfModel)
-	return w, bias
+	// Weights U(±1/√fan_in) as torch's Linear; LayerNorm weights near 1 and every bias near 0, but not equal,
+	// so that their gradients are generic.
+	for _, e := range nb.Params.Entries() {
+		data, err := nn.Data[float32](e.Node)
+		if err != nil {
+			panic(err)
+		}
+		switch shape := e.Node.Shape(); {
+		case len(shape) > 1:
+			nn.Uniform(data, -1/math.Sqrt(float64(shape[1])), 1/math.Sqrt(float64(shape[1])), b.rng)
+		case strings.HasSuffix(e.Name, "layer_norm.weight"):
+			nn.Uniform(data, 0.9, 1.1, b.rng)
+		default:
+			nn.Uniform(data, -0.1, 0.1, b.rng)
+		}
+	}
+	b.params = nb.Params.Learnables()
+	return b.finish(must(l.Forward(x)))
 }
 
 func must(n *G.Node, err error) *G.Node {

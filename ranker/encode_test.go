@@ -116,21 +116,28 @@ func TestEncodeNB101MatchesNARExample(t *testing.T) {
 	equalF32(t, "nb101 padded", got, ref.Pad.Want)
 }
 
+// encodeTwiceNB201 returns two independent encodings of the real NB201 file
+// on CIFAR-10: one to keep raw, one to transform.
+func encodeTwiceNB201(t *testing.T) (raw, f *Features) {
+	t.Helper()
+	tab := loadNB201(t)
+	var err error
+	if raw, err = EncodeNB201(tab, bench.CIFAR10); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = EncodeNB201(tab, bench.CIFAR10); err != nil {
+		t.Fatal(err)
+	}
+	return raw, f
+}
+
 // TestScaleTokens checks the improved mode's scaled features on the real
 // NB201 file: every token is divided by its largest magnitude over the
 // benchmark, so each token's maximum becomes exactly 1 and ratios within a
 // token are kept. Token 0 holds the op codes 0–4 (algorithms.md B.2), so it
 // becomes code/4; a raw FLOPs token of architecture 0 keeps its ratios.
 func TestScaleTokens(t *testing.T) {
-	tab := loadNB201(t)
-	raw, err := EncodeNB201(tab, bench.CIFAR10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := EncodeNB201(tab, bench.CIFAR10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, f := encodeTwiceNB201(t)
 	if err := f.ScaleTokens(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,15 +184,7 @@ func TestScaleTokens(t *testing.T) {
 // marks 1→2, 1→3 and 2→3, and none and nor_conv_3x3 are empty. Every
 // architecture marks exactly its 6 edges, and NAR's 31 tokens are kept.
 func TestAddOpTokens(t *testing.T) {
-	tab := loadNB201(t)
-	raw, err := EncodeNB201(tab, bench.CIFAR10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := EncodeNB201(tab, bench.CIFAR10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, f := encodeTwiceNB201(t)
 	if err := f.AddOpTokens(); err != nil {
 		t.Fatal(err)
 	}

@@ -491,11 +491,10 @@ const modelConfigFile = "config.json"
 // whose model/ folder is dir (dir/config.json). Models saved before that file
 // existed predict with c as given.
 func savedModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
-	path := filepath.Join(dir, modelConfigFile)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	saved, err := configs.LoadRank(filepath.Join(dir, modelConfigFile), c)
+	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
 	}
-	saved, err := configs.LoadRank(path, c)
 	if err != nil {
 		return c, fmt.Errorf("rank: --model: %w", err)
 	}

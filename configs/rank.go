@@ -75,7 +75,11 @@ type RankModel struct {
 
 // RankTrain holds the optimisation settings (see ranker.TrainConfig).
 type RankTrain struct {
-	Batch       int     `json:"batch"`
+	Batch int `json:"batch"`
+	// MicroBatch runs the decoder on this many architectures of a batch
+	// at a time, to save memory; 0 (also when absent) runs the whole
+	// batch. The gradients are the whole batch's either way.
+	MicroBatch  int     `json:"micro_batch,omitempty"`
 	LRMul       float64 `json:"lr_mul"`
 	Warmup      int     `json:"warmup"`
 	Beta1       float64 `json:"beta1"`
@@ -211,6 +215,9 @@ func (r Rank) Validate() error {
 	}
 	if r.Train.Select != "" && r.Train.Select != "val_tier_acc" && r.Train.Select != "val_tau" {
 		add("train.select: got %q, want val_tier_acc or val_tau", r.Train.Select)
+	}
+	if r.Train.MicroBatch < 0 || (r.Train.MicroBatch > 0 && r.Train.Batch > 0 && r.Train.Batch%r.Train.MicroBatch != 0) {
+		add("train.micro_batch: got %d, want a divisor of train.batch (%d), or 0 for the whole batch", r.Train.MicroBatch, r.Train.Batch)
 	}
 	if r.Search.SampleSize != r.Train.Batch {
 		add("search.sample_size: got %d, want train.batch (%d): one graph serves both", r.Search.SampleSize, r.Train.Batch)

@@ -112,8 +112,9 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	r.Dataset = "mnist"
 	r.Epochs = 0
 	r.ValSize = 3
+	r.Train.MicroBatch = 48 // not a divisor of 128
 	err := r.Validate()
-	for _, want := range []string{`dataset: got "mnist"`, "epochs: got 0", "val_size: got 3"} {
+	for _, want := range []string{`dataset: got "mnist"`, "epochs: got 0", "val_size: got 3", "train.micro_batch: got 48"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}

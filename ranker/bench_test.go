@@ -1,6 +1,7 @@
 package ranker
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -31,36 +32,41 @@ func reportCPU(b *testing.B, start time.Duration) {
 }
 
 // BenchmarkNB201 times one training step (forward + backward, no optimiser)
-// and one evaluation forward of the NB201 preset model at batch 128, in
-// wall time and in CPU time (cpu-ms/op):
+// and one evaluation forward of the NB201 preset model at batch 128, its
+// decoder on the whole batch and on micro-batches of 32, 16 and 8, in wall
+// time and in CPU time (cpu-ms/op):
 //
 //	go test ./ranker -run '^$' -bench NB201 -benchtime 3x -benchmem
 func BenchmarkNB201(b *testing.B) {
-	cfg := nb201ModelConfig()
-	m, err := NewModel(cfg, benchBatch, 1)
-	if err != nil {
-		b.Fatal(err)
+	for _, micro := range []int{benchBatch, 32, 16, 8} {
+		b.Run(fmt.Sprintf("micro=%d", micro), func(b *testing.B) {
+			cfg := nb201ModelConfig()
+			m, err := NewModel(cfg, benchBatch, micro, 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			in := randBatch(rand.New(rand.NewPCG(1, 2)), cfg, benchBatch)
+			b.Run("train", func(b *testing.B) {
+				start := cpuTime(b)
+				for b.Loop() {
+					if sinkOut, err = m.trainStep(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+			b.Run("eval", func(b *testing.B) {
+				start := cpuTime(b)
+				for b.Loop() {
+					if sinkOut, err = m.forward(in); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportCPU(b, start)
+			})
+		})
 	}
-	defer m.Close()
-	in := randBatch(rand.New(rand.NewPCG(1, 2)), cfg, benchBatch)
-	b.Run("train", func(b *testing.B) {
-		start := cpuTime(b)
-		for b.Loop() {
-			if sinkOut, err = m.trainStep(in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reportCPU(b, start)
-	})
-	b.Run("eval", func(b *testing.B) {
-		start := cpuTime(b)
-		for b.Loop() {
-			if sinkOut, err = m.forward(in); err != nil {
-				b.Fatal(err)
-			}
-		}
-		reportCPU(b, start)
-	})
 }
 
 var benchBatch = 128

@@ -206,7 +206,7 @@ func TestTrainResumeNeedsTheRandomStreams(t *testing.T) {
 	// Replace the dropout streams by those of another seed's model.
 	other := mc
 	other.Tokens, other.DPatch = f.Tokens, f.Dim
-	m, err := NewModel(other, tc.Batch, 12)
+	m, err := NewModel(other, tc.Batch, 0, 12)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,20 +68,42 @@ const layerNormEps = 1e-6
 
 // Model is NAR's ranker on one batch size: a graph holding the encoder, the
 // score head, the decoder (one module, run once per tier as in
-// NAR:ranker/models.py) and the tier classifier, the loss, its
-// gradients, a training machine and an evaluation machine (forward only).
-// The tier embeddings are inputs, fed from Buckets by the caller.
+// NAR:ranker/models.py) and the tier classifier, the loss and its
+// gradients, and the machines that run them. The tier embeddings are
+// inputs, fed from Buckets by the caller.
+//
+// The graph runs on micro-batches of Micro architectures, Batch/Micro of
+// them per batch, so that the activations kept for the backward pass (the
+// decoder's NTier·Micro·L rows are most of them) take Micro/Batch of the
+// memory of one pass. Only the RankLoss couples the architectures of a
+// batch, and only through their scores; so a training step runs the
+// encoder and score head forward on every micro-batch, computes the
+// RankLoss of the batch's scores and its gradient w.r.t. each score (in
+// Go), then runs every micro-batch forward and backward with the loss
+// (Micro/Batch)·CE(tier) + Σ score⊙∂RankLoss/∂score. The dropout layers
+// replay their streams so that the second pass draws the first one's
+// masks, and the layers acting on the NTier tier queries alone (which the
+// reference draws once per batch) draw the same masks for every
+// micro-batch. The gradients add up in the learnables' dual values to the
+// whole batch's, as one pass would give them (up to float rounding).
 type Model struct {
 	Cfg   ModelConfig
 	Batch int
+	// Micro is the micro-batch; it divides Batch.
+	Micro int
 	b     *nn.Builder
 	g     *G.ExprGraph
 
-	x       *G.Node // (B, L, DPatch)
-	tierIn  *G.Node // (NTier, L, DModel): the tier embeddings, not tiled
-	target  *G.Node // (B, NTier) one-hot
-	negSign *G.Node // (B, B): −sign(y_i − y_j)
-	factor  *G.Node // scalar loss_factor
+	x      *G.Node // (Micro, L, DPatch)
+	tierIn *G.Node // (NTier, L, DModel): the tier embeddings, not tiled
+	target *G.Node // (Micro, NTier) one-hot
+	gScore *G.Node // (Micro, 1): loss_factor·∂RankLoss/∂score
+
+	// encDrops are the encoder's dropout layers, replayed by the second
+	// pass of a training step; sharedDrops are the decoder's layers that
+	// act on the NTier tier queries alone (input path, first
+	// self-attention).
+	encDrops, sharedDrops []*op.Dropout
 
 	// vals receives what the machines read. It is a separate object on
 	// purpose: a G.Read node points at its target and gorgonia's TapeMachine
@@ -95,22 +117,28 @@ type Model struct {
 	// train runs forward and backward; eval the forward pass (encoder,
 	// score head, decoder, tier logits); scoreOnly the encoder and the
 	// score head alone, a sixth of the forward cost, for callers that need
-	// no tiers.
+	// no tiers (and the first pass of a training step).
 	train, eval, scoreOnly G.VM
 	params                 []optim.Param[float32]
+
+	// Output buffers of a whole batch (batchOut points into them) and the
+	// RankLoss gradient.
+	outEnc, outScore, outLogits []float32
+	gRank                       []float64
 }
 
 // modelValues receives the values the machines read after a run.
 type modelValues struct {
-	enc, score, logits, loss, ce, rank G.Value
-	scoreOnly                          G.Value
+	enc, score, logits, ce G.Value
+	scoreOnly              G.Value
 }
 
-// NewModel builds the model for batches of batch architectures, with
-// float32 weights initialised from seed: xavier_uniform_ on every parameter
-// of dim > 1 (NAR), torch's default U(±1/√fan_in) for Linear biases, ones
-// and zeros for LayerNorm. Dropout layers draw from seed-derived streams.
-func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
+// NewModel builds the model for batches of batch architectures, run in
+// micro-batches of micro (0: the whole batch), with float32 weights
+// initialised from seed: xavier_uniform_ on every parameter of dim > 1
+// (NAR), torch's default U(±1/√fan_in) for Linear biases, ones and zeros
+// for LayerNorm. Dropout layers draw from seed-derived streams.
+func NewModel(cfg ModelConfig, batch, micro int, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -120,10 +148,16 @@ func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
 	if batch < 2 {
 		return nil, fmt.Errorf("ranker: batch %d, want >= 2 (RankLoss needs pairs)", batch)
 	}
+	if micro == 0 {
+		micro = batch
+	}
+	if micro < 0 || batch%micro != 0 {
+		return nil, fmt.Errorf("ranker: micro-batch %d, want a divisor of the batch %d (0: the whole batch)", micro, batch)
+	}
 	// gorgonia merges distinct nodes whose 32-bit hashes collide: rebuild
 	// under a renamed input until none do (nn.CheckHashes).
 	m, err := nn.BuildDistinct(16, func(salt int) (*Model, *G.ExprGraph, error) {
-		m := &Model{Cfg: cfg, Batch: batch, g: G.NewGraph()}
+		m := &Model{Cfg: cfg, Batch: batch, Micro: micro, g: G.NewGraph()}
 		m.b = nn.NewBuilder(m.g, tensor.Float32, seed)
 		if err := m.build(salt); err != nil {
 			return nil, nil, err
@@ -136,6 +170,11 @@ func NewModel(cfg ModelConfig, batch int, seed uint64) (*Model, error) {
 	m.train = G.NewTapeMachine(m.g, append(op.VMOpts(), G.BindDualValues(m.b.Params.Learnables()...))...)
 	m.eval = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.evalReads...), op.VMOpts()...)
 	m.scoreOnly = G.NewTapeMachine(m.g.ExactSubgraphRoots(m.scoreRead), op.VMOpts()...)
+	c := m.Cfg
+	m.outEnc = make([]float32, batch*c.Tokens*c.DModel)
+	m.outScore = make([]float32, batch)
+	m.outLogits = make([]float32, batch*c.NTier)
+	m.gRank = make([]float64, batch)
 	if err := m.initWeights(rand.New(rand.NewPCG(seed, 0x6e6172))); err != nil {
 		return nil, err
 	}
@@ -167,12 +206,12 @@ func (m *Model) posTable(n int) []float32 {
 // build builds the graph (without machines), its input named
 // nn.SaltName("x", salt).
 func (m *Model) build(salt int) error {
-	c, b, B := m.Cfg, m.b, m.Batch
+	c, b, B, mb := m.Cfg, m.b, m.Batch, m.Micro
 	L, D := c.Tokens, c.DModel
-	m.x = m.input(nn.SaltName("x", salt), B, L, c.DPatch)
+	m.x = m.input(nn.SaltName("x", salt), mb, L, c.DPatch)
 	lc := nn.LayerConfig{DInner: c.DInner, Attention: nn.AttentionConfig{
 		DModel: D, NHead: c.NHead, DK: c.DK, DV: c.DV, Dropout: c.Dropout, Eps: layerNormEps}}
-	pe := m.constant(m.posTable(B), B, L, D)
+	pe := m.constant(m.posTable(mb), mb, L, D)
 	peTier := m.constant(m.posTable(c.NTier), c.NTier, L, D)
 
 	// inputPath is jadore's Encoder/Decoder input: dropout(x + PE), then LN.
@@ -216,7 +255,8 @@ func (m *Model) build(salt int) error {
 			return fmt.Errorf("encoder layer %d: %w", i, err)
 		}
 	}
-	flatEnc, err := G.Reshape(enc, tensor.Shape{B, L * D})
+	m.encDrops = append([]*op.Dropout(nil), b.Dropouts...)
+	flatEnc, err := G.Reshape(enc, tensor.Shape{mb, L * D})
 	if err != nil {
 		return err
 	}
@@ -237,7 +277,7 @@ func (m *Model) build(salt int) error {
 	if score, err = op.ReLU(score); err != nil {
 		return err
 	}
-	if score, err = v2.Forward(score); err != nil { // (B, 1)
+	if score, err = v2.Forward(score); err != nil { // (mb, 1)
 		return err
 	}
 
@@ -247,8 +287,9 @@ func (m *Model) build(salt int) error {
 	// are summed over tiers. Here the tiers are the decoder's batch: the
 	// input path and the first self-attention run on the NTier queries
 	// alone (as the reference's batch-1 query does, dropout masks included),
-	// then every tier meets every architecture (NTier·B rows, tier-major);
-	// the cross-attention projects each encoder output once per layer.
+	// then every tier meets every architecture (NTier·Micro rows,
+	// tier-major); the cross-attention projects each encoder output once
+	// per layer.
 	m.tierIn = m.input("tier_embs", c.NTier, L, D)
 	trgPrj, err := b.NewLinear("trg_prj", D, D, true)
 	if err != nil {
@@ -258,15 +299,18 @@ func (m *Model) build(salt int) error {
 	if err != nil {
 		return err
 	}
+	nDrop := len(b.Dropouts)
 	if dec, err = inputPath("decoder", dec, peTier); err != nil {
 		return err
 	}
+	m.sharedDrops = append(m.sharedDrops, b.Dropouts[nDrop:]...)
 	for i := range c.NLayers {
 		l, err := b.NewDecoderLayer(fmt.Sprintf("decoder.layer_stack.%d", i), lc)
 		if err != nil {
 			return err
 		}
 		if i == 0 {
+			m.sharedDrops = append(m.sharedDrops, l.SelfAttentionDropouts()...)
 			dec, err = l.ForwardShared(dec, enc)
 		} else {
 			dec, err = l.Forward(dec, enc)
@@ -275,14 +319,14 @@ func (m *Model) build(salt int) error {
 			return fmt.Errorf("decoder layer %d: %w", i, err)
 		}
 	}
-	sum, err := G.Reshape(dec, tensor.Shape{c.NTier, B * L * D})
+	sum, err := G.Reshape(dec, tensor.Shape{c.NTier, mb * L * D})
 	if err != nil {
 		return err
 	}
 	if sum, err = op.SumAxis(sum, 0); err != nil {
 		return err
 	}
-	flatDec, err := G.Reshape(sum, tensor.Shape{B, L * D})
+	flatDec, err := G.Reshape(sum, tensor.Shape{mb, L * D})
 	if err != nil {
 		return err
 	}
@@ -310,23 +354,27 @@ func (m *Model) build(salt int) error {
 		}
 	}
 
-	// Loss = soft CE(tier) + loss_factor · RankLoss(score, val acc).
-	m.target = m.input("target", B, c.NTier)
-	m.negSign = m.input("neg_sign", B, B)
-	m.factor = G.NewScalar(m.g, tensor.Float32, G.WithName("loss_factor"), G.WithValue(float32(0)))
+	// The micro-batch's loss: its share of the batch's soft CE(tier), the
+	// mean over the micro-batch times Micro/B, plus Σ score⊙gScore, whose
+	// gradient w.r.t. the scores is the batch RankLoss's (times
+	// loss_factor), computed by the caller.
+	m.target = m.input("target", mb, c.NTier)
+	m.gScore = m.input("grad_score", mb, 1)
 	ce, err := op.SoftCrossEntropy(logits, m.target, 0)
 	if err != nil {
 		return err
 	}
-	rank, err := m.rankLoss(score)
+	if ce, err = G.Mul(ce, G.NewConstant(float32(float64(mb)/float64(B)))); err != nil {
+		return err
+	}
+	inj, err := G.HadamardProd(score, m.gScore)
 	if err != nil {
 		return err
 	}
-	wr, err := G.Mul(rank, m.factor)
-	if err != nil {
+	if inj, err = G.Sum(inj); err != nil {
 		return err
 	}
-	loss, err := G.Add(ce, wr)
+	loss, err := G.Add(ce, inj)
 	if err != nil {
 		return err
 	}
@@ -335,64 +383,12 @@ func (m *Model) build(salt int) error {
 	v := m.vals
 	m.evalReads = G.Nodes{G.Read(enc, &v.enc), G.Read(score, &v.score), G.Read(logits, &v.logits)}
 	m.scoreRead = G.Read(score, &v.scoreOnly)
-	G.Read(loss, &v.loss)
 	G.Read(ce, &v.ce)
-	G.Read(rank, &v.rank)
 	if _, err := G.Grad(loss, b.Params.Learnables()...); err != nil {
 		return fmt.Errorf("gradients: %w", err)
 	}
 	m.params = nn.OptimParams[float32](b.Params)
 	return nil
-}
-
-// rankLoss builds ReNAS' RankLoss on the score column s (B, 1):
-// Σ_{i≠j} softplus(−(s_i − s_j)·sign(y_i − y_j)) / (B(B−1)). The pairwise
-// differences come from two outer products with a ones vector; the diagonal
-// (sign 0, softplus(0) = log 2) is masked out.
-func (m *Model) rankLoss(s *G.Node) (*G.Node, error) {
-	B := m.Batch
-	ones := make([]float32, B)
-	for i := range ones {
-		ones[i] = 1
-	}
-	mask := make([]float32, B*B)
-	for i := range B {
-		for j := range B {
-			if i != j {
-				mask[i*B+j] = 1
-			}
-		}
-	}
-	row, err := G.Reshape(s, tensor.Shape{1, B})
-	if err != nil {
-		return nil, err
-	}
-	si, err := G.Mul(s, m.constant(ones, 1, B)) // [i][j] = s_i
-	if err != nil {
-		return nil, err
-	}
-	sj, err := G.Mul(m.constant(append([]float32(nil), ones...), B, 1), row) // [i][j] = s_j
-	if err != nil {
-		return nil, err
-	}
-	d, err := G.Sub(si, sj)
-	if err != nil {
-		return nil, err
-	}
-	if d, err = G.HadamardProd(d, m.negSign); err != nil {
-		return nil, err
-	}
-	if d, err = G.Softplus(d); err != nil {
-		return nil, err
-	}
-	if d, err = G.HadamardProd(d, m.constant(mask, B, B)); err != nil {
-		return nil, err
-	}
-	sum, err := G.Sum(d)
-	if err != nil {
-		return nil, err
-	}
-	return G.Mul(sum, G.NewConstant(float32(1/float64(B*(B-1)))))
 }
 
 // initWeights fills every learnable as NAR does (see NewModel).
@@ -448,20 +444,16 @@ type batchIn struct {
 	factor float64
 }
 
-func (m *Model) feed(in batchIn, training bool) error {
+// feed writes micro-batch k of in into the graph: its architectures and,
+// in training, their targets and loss_factor·∂RankLoss/∂score (m.gRank).
+func (m *Model) feed(in batchIn, k int, training bool) error {
+	c, mb := m.Cfg, m.Micro
 	xd, err := nn.Data[float32](m.x)
 	if err != nil {
 		return err
 	}
-	copy(xd, in.x)
-	ed, err := nn.Data[float32](m.tierIn)
-	if err != nil {
-		return err
-	}
-	size := m.Cfg.Tokens * m.Cfg.DModel
-	for t, e := range in.tiers {
-		copy(ed[t*size:(t+1)*size], e)
-	}
+	n := mb * c.Tokens * c.DPatch
+	copy(xd, in.x[k*n:(k+1)*n])
 	if !training {
 		return nil
 	}
@@ -469,27 +461,32 @@ func (m *Model) feed(in batchIn, training bool) error {
 	if err != nil {
 		return err
 	}
-	copy(td, in.target)
-	sd, err := nn.Data[float32](m.negSign)
+	copy(td, in.target[k*mb*c.NTier:(k+1)*mb*c.NTier])
+	gd, err := nn.Data[float32](m.gScore)
 	if err != nil {
 		return err
 	}
-	B := m.Batch
-	for i := range B {
-		for j := range B {
-			var s float32
-			if in.val[i] > in.val[j] {
-				s = -1
-			} else if in.val[i] < in.val[j] {
-				s = 1
-			}
-			sd[i*B+j] = s
-		}
+	for i := range gd {
+		gd[i] = float32(m.gRank[k*mb+i])
 	}
-	return G.Let(m.factor, float32(in.factor))
+	return nil
 }
 
-// output of one run.
+// feedTiers writes the tier embeddings into the graph.
+func (m *Model) feedTiers(tiers [][]float32) error {
+	ed, err := nn.Data[float32](m.tierIn)
+	if err != nil {
+		return err
+	}
+	size := m.Cfg.Tokens * m.Cfg.DModel
+	for t, e := range tiers {
+		copy(ed[t*size:(t+1)*size], e)
+	}
+	return nil
+}
+
+// output of one run. The slices point into the model's buffers, valid
+// until its next run.
 type batchOut struct {
 	enc            []float32 // B·L·DModel
 	score          []float32 // B
@@ -497,62 +494,134 @@ type batchOut struct {
 	loss, ce, rank float64
 }
 
-func (m *Model) outputs(training bool) batchOut {
-	v := m.vals
-	o := batchOut{
-		enc:    v.enc.Data().([]float32),
-		score:  v.score.Data().([]float32),
-		logits: v.logits.Data().([]float32),
-	}
-	if training {
-		o.loss = float64(v.loss.Data().(float32))
-		o.ce = float64(v.ce.Data().(float32))
-		o.rank = float64(v.rank.Data().(float32))
-	}
-	return o
+// collect copies the outputs of micro-batch k from the last run of the
+// evaluation or training machine into the batch's buffers.
+func (m *Model) collect(k int) {
+	c, mb := m.Cfg, m.Micro
+	v, size := m.vals, c.Tokens*c.DModel
+	copy(m.outEnc[k*mb*size:], v.enc.Data().([]float32))
+	copy(m.outScore[k*mb:], v.score.Data().([]float32))
+	copy(m.outLogits[k*mb*c.NTier:], v.logits.Data().([]float32))
 }
 
-// forward runs the evaluation machine (dropout off) on a batch.
+func (m *Model) out() batchOut {
+	return batchOut{enc: m.outEnc, score: m.outScore, logits: m.outLogits}
+}
+
+func dropStates(ds []*op.Dropout) ([][]byte, error) {
+	out := make([][]byte, len(ds))
+	for i, d := range ds {
+		var err error
+		if out[i], err = d.RNGState(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func setDropStates(ds []*op.Dropout, st [][]byte) error {
+	for i, d := range ds {
+		if err := d.SetRNGState(st[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forward runs the model forward (dropout off) on a batch.
 func (m *Model) forward(in batchIn) (batchOut, error) {
-	if err := m.feed(in, false); err != nil {
+	if err := m.feedTiers(in.tiers); err != nil {
 		return batchOut{}, err
 	}
 	m.b.SetTraining(false)
-	m.eval.Reset()
-	if err := m.eval.RunAll(); err != nil {
-		return batchOut{}, fmt.Errorf("ranker: forward: %w", err)
+	for k := range m.Batch / m.Micro {
+		if err := m.feed(in, k, false); err != nil {
+			return batchOut{}, err
+		}
+		m.eval.Reset()
+		if err := m.eval.RunAll(); err != nil {
+			return batchOut{}, fmt.Errorf("ranker: forward: %w", err)
+		}
+		m.collect(k)
 	}
-	return m.outputs(false), nil
+	return m.out(), nil
 }
 
-// trainStep runs forward and backward in training mode; the gradients are
-// left in the learnables' dual values for the optimiser.
+// trainStep runs forward and backward in training mode (see Model); the
+// gradients are added to the learnables' dual values for the optimiser.
 func (m *Model) trainStep(in batchIn) (batchOut, error) {
-	if err := m.feed(in, true); err != nil {
+	if err := m.feedTiers(in.tiers); err != nil {
 		return batchOut{}, err
 	}
 	m.b.SetTraining(true)
-	m.train.Reset()
-	if err := m.train.RunAll(); err != nil {
-		return batchOut{}, fmt.Errorf("ranker: train step: %w", err)
+	mb, nm := m.Micro, m.Batch/m.Micro
+	// First pass: the batch's scores, each micro-batch's encoder masks
+	// remembered for the second.
+	encStates := make([][][]byte, nm)
+	scores := make([]float64, m.Batch)
+	for k := range nm {
+		var err error
+		if encStates[k], err = dropStates(m.encDrops); err != nil {
+			return batchOut{}, err
+		}
+		if err := m.feed(in, k, false); err != nil {
+			return batchOut{}, err
+		}
+		m.scoreOnly.Reset()
+		if err := m.scoreOnly.RunAll(); err != nil {
+			return batchOut{}, fmt.Errorf("ranker: train step: %w", err)
+		}
+		for i, s := range m.vals.scoreOnly.Data().([]float32) {
+			scores[k*mb+i] = float64(s)
+		}
 	}
-	return m.outputs(true), nil
+	rank := RankLossGrad(scores, in.val, m.gRank)
+	for i := range m.gRank {
+		m.gRank[i] *= in.factor
+	}
+	// Second pass: forward and backward per micro-batch, on the first
+	// pass's encoder masks and the batch's one draw of the tier queries'.
+	shared, err := dropStates(m.sharedDrops)
+	if err != nil {
+		return batchOut{}, err
+	}
+	var ce float64
+	for k := range nm {
+		if err := setDropStates(m.encDrops, encStates[k]); err != nil {
+			return batchOut{}, err
+		}
+		if err := setDropStates(m.sharedDrops, shared); err != nil {
+			return batchOut{}, err
+		}
+		if err := m.feed(in, k, true); err != nil {
+			return batchOut{}, err
+		}
+		m.train.Reset()
+		if err := m.train.RunAll(); err != nil {
+			return batchOut{}, fmt.Errorf("ranker: train step: %w", err)
+		}
+		ce += float64(m.vals.ce.Data().(float32))
+		m.collect(k)
+	}
+	o := m.out()
+	o.ce, o.rank, o.loss = ce, rank, ce+in.factor*rank
+	return o, nil
 }
 
 // Scores returns the score-head value of every architecture of idx, in
-// batches of the model's size (a last partial batch is padded with its
-// first architecture), running the encoder and score head alone: the
-// score does not depend on the tier embeddings.
+// micro-batches (a last partial one is padded with its first
+// architecture), running the encoder and score head alone: the score does
+// not depend on the tier embeddings.
 func (m *Model) Scores(f *Features, idx []int) ([]float64, error) {
-	B := m.Batch
-	in := batchIn{x: make([]float32, B*f.Size())}
+	mb := m.Micro
+	in := batchIn{x: make([]float32, mb*f.Size())}
 	out := make([]float64, len(idx))
-	batch := make([]int, B)
+	batch := make([]int, mb)
 	m.b.SetTraining(false)
-	for lo := 0; lo < len(idx); lo += B {
+	for lo := 0; lo < len(idx); lo += mb {
 		n := fillBatch(batch, idx, lo)
 		f.EncodeBatch(batch, in.x)
-		if err := m.feed(in, false); err != nil {
+		if err := m.feed(in, 0, false); err != nil {
 			return nil, err
 		}
 		m.scoreOnly.Reset()

@@ -1,15 +1,19 @@
 package ranker
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"weak"
 
 	G "gorgonia.org/gorgonia"
 
 	"github.com/nasx/nasx/internal/nn"
+	"github.com/nasx/nasx/internal/numtest"
+	"github.com/nasx/nasx/internal/op"
 )
 
 // tinyConfig is a small model for tests (dims chosen only to be small).
@@ -46,39 +50,109 @@ func f64s(v []float32) []float64 {
 }
 
 // The graph's loss must equal the plain-Go reference formulas applied to the
-// graph's own outputs (logits, scores), and the eval machine (dropout off)
-// must give the same outputs twice.
+// graph's own outputs (logits, scores), with the decoder on the whole batch
+// and on micro-batches, and the eval machine (dropout off) must give the
+// same outputs twice. With dropout on, the rank loss (from the training
+// step's second encoder pass) equals RankLoss of the first pass's scores
+// only if the second pass replays the first one's masks.
 func TestModelLossMatchesReference(t *testing.T) {
+	for _, micro := range []int{0, 3, 2, 1} {
+		t.Run(fmt.Sprintf("micro%d", micro), func(t *testing.T) {
+			cfg := tinyConfig()
+			const B = 6
+			m, err := NewModel(cfg, B, micro, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			in := randBatch(rand.New(rand.NewPCG(1, 2)), cfg, B)
+			in.factor = 2.5
+			out, err := m.trainStep(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ce := SoftCrossEntropy(f64s(out.logits), f64s(in.target), cfg.NTier)
+			rl := RankLoss(f64s(out.score), in.val)
+			// float32 graph vs float64 reference on the same float32 inputs.
+			if math.Abs(out.ce-ce) > 1e-5 || math.Abs(out.rank-rl) > 1e-5 || math.Abs(out.loss-(ce+2.5*rl)) > 1e-5 {
+				t.Errorf("loss %v (ce %v, rank %v), want %v (ce %v, rank %v)", out.loss, out.ce, out.rank, ce+2.5*rl, ce, rl)
+			}
+			a, err := m.forward(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s1 := append([]float32(nil), a.score...)
+			l1 := append([]float32(nil), a.logits...)
+			b, _ := m.forward(in)
+			for i := range s1 {
+				if s1[i] != b.score[i] {
+					t.Fatalf("eval not deterministic: %v vs %v", s1, b.score)
+				}
+			}
+			for i := range l1 {
+				if l1[i] != b.logits[i] {
+					t.Fatalf("eval logits not deterministic: %v vs %v", l1, b.logits)
+				}
+			}
+		})
+	}
+}
+
+// A micro-batched training step draws the whole-batch step's masks where
+// the reference draws one per batch: the encoder's (micro-batch k draws
+// the rows of k, from one stream in order; dropout takes two elements per
+// draw and every micro-batch here has an even count) and the tier
+// queries' (input path and first self-attention of the decoder, the same
+// for every micro-batch). So the encoder output, scores and rank loss are
+// the whole-batch step's (to float rounding: the kernels see other
+// shapes), and so are those layers' last masks and streams afterwards.
+func TestMicroBatchSharesBatchMasks(t *testing.T) {
 	cfg := tinyConfig()
-	const B = 6
-	m, err := NewModel(cfg, B, 1)
-	if err != nil {
-		t.Fatal(err)
+	cfg.Dropout = 0.3
+	const B = 4
+	in := randBatch(rand.New(rand.NewPCG(7, 8)), cfg, B)
+	run := func(micro int) (*Model, batchOut) {
+		m, err := NewModel(cfg, B, micro, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.trainStep(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.enc = append([]float32(nil), out.enc...)
+		out.score = append([]float32(nil), out.score...)
+		return m, out
 	}
-	defer m.Close()
-	in := randBatch(rand.New(rand.NewPCG(1, 2)), cfg, B)
-	in.factor = 2.5
-	out, err := m.trainStep(in)
-	if err != nil {
-		t.Fatal(err)
+	whole, wo := run(0)
+	defer whole.Close()
+	micro, mo := run(1)
+	defer micro.Close()
+	if len(micro.sharedDrops) != 3 || len(micro.encDrops) != 1+3*cfg.NLayers {
+		t.Fatalf("%d shared and %d encoder dropout layers, want 3 (decoder input path, first self-attention's two) and %d",
+			len(micro.sharedDrops), len(micro.encDrops), 1+3*cfg.NLayers)
 	}
-	ce := SoftCrossEntropy(f64s(out.logits), f64s(in.target), cfg.NTier)
-	rl := RankLoss(f64s(out.score), in.val)
-	// float32 graph vs float64 reference on the same float32 inputs.
-	if math.Abs(out.ce-ce) > 1e-5 || math.Abs(out.rank-rl) > 1e-5 || math.Abs(out.loss-(ce+2.5*rl)) > 1e-5 {
-		t.Errorf("loss %v (ce %v, rank %v), want %v (ce %v, rank %v)", out.loss, out.ce, out.rank, ce+2.5*rl, ce, rl)
-	}
-	a, err := m.forward(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s1 := append([]float32(nil), a.score...)
-	b, _ := m.forward(in)
-	for i := range s1 {
-		if s1[i] != b.score[i] {
-			t.Fatalf("eval not deterministic: %v vs %v", s1, b.score)
+	numtest.AllClose(t, mo.enc, wo.enc, 1e-6, 1e-6)
+	numtest.AllClose(t, mo.score, wo.score, 1e-6, 1e-6)
+	numtest.AllClose(t, []float64{mo.rank}, []float64{wo.rank}, 1e-7, 1e-6)
+	check := func(kind string, w, m []*op.Dropout, lastRows bool) {
+		for i := range w {
+			ws, _ := w[i].RNGState()
+			ms, _ := m[i].RNGState()
+			wm, mm := w[i].Mask(), m[i].Mask()
+			if len(mm) == 0 || len(wm) < len(mm) {
+				t.Fatalf("%s dropout layer %d: masks of %d and %d values", kind, i, len(wm), len(mm))
+			}
+			if lastRows {
+				wm = wm[len(wm)-len(mm):] // the last micro-batch's rows
+			}
+			if !slices.Equal(ws, ms) || !slices.Equal(wm, mm) {
+				t.Errorf("%s dropout layer %d: mask or random stream differs between the whole batch and micro-batches of 1", kind, i)
+			}
 		}
 	}
+	check("encoder", whole.encDrops, micro.encDrops, true)
+	check("tier-query", whole.sharedDrops, micro.sharedDrops, false)
 }
 
 // Scores (encoder and score head alone) equals the score column of the
@@ -87,7 +161,7 @@ func TestModelLossMatchesReference(t *testing.T) {
 func TestScoresMatchForward(t *testing.T) {
 	cfg := ModelConfig{NTier: 5, Tokens: 3, DPatch: 4, DModel: 8, DInner: 16, DTierInner: 6, DValInner: 7,
 		NLayers: 2, NHead: 2, DK: 4, DV: 4, Dropout: 0.1, NPosition: 200, ScalePrj: true}
-	m, err := NewModel(cfg, 4, 3)
+	m, err := NewModel(cfg, 4, 0, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +197,7 @@ func TestScoresMatchForward(t *testing.T) {
 // fields of Model: Model → machine (finalized) → graph → Read op → Model was a cycle the Go runtime never frees.
 func TestModelReleasesGraph(t *testing.T) {
 	wp := func() weak.Pointer[G.ExprGraph] {
-		m, err := NewModel(tinyConfig(), 4, 1)
+		m, err := NewModel(tinyConfig(), 4, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package ranker
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,8 +13,15 @@ import (
 // score head, tier logits), the loss and nine gradients against the PyTorch
 // reference implementation of the spec in testdata/gen_nar.py, with the same
 // weights and inputs (dropout 0), in float32 at atol 1e-5, rtol 1e-4 (the
-// engine's float32-vs-PyTorch tolerance, style guide 2.7).
+// engine's float32-vs-PyTorch tolerance, style guide 2.7), with the decoder
+// run on the whole batch and on micro-batches of 2 and 1.
 func TestParityWithPyTorch(t *testing.T) {
+	for _, micro := range []int{0, 2, 1} {
+		t.Run(fmt.Sprintf("micro%d", micro), func(t *testing.T) { testParity(t, micro) })
+	}
+}
+
+func testParity(t *testing.T, micro int) {
 	f, err := weights.ReadFile("testdata/nar_parity.safetensors")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +45,7 @@ func TestParityWithPyTorch(t *testing.T) {
 	cfg := ModelConfig{NTier: 5, Tokens: 3, DPatch: 4, DModel: 8, DInner: 16, DTierInner: 6, DValInner: 7,
 		NLayers: 2, NHead: 2, DK: 4, DV: 4, Dropout: 0, NPosition: 200, ScalePrj: true}
 	const B = 4
-	m, err := NewModel(cfg, B, 1)
+	m, err := NewModel(cfg, B, micro, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

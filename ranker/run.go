@@ -357,10 +357,10 @@ func SaveCheckpoint(dir string, tr *Trained) error {
 }
 
 // LoadCheckpoint builds a model of cfg for batches of batch architectures of
-// f and loads the weights and distri list saved in dir by SaveCheckpoint.
-func LoadCheckpoint(dir string, cfg ModelConfig, batch int, f *Features) (*Trained, error) {
+// f, its decoder run in micro-batches of micro (0: the whole batch), and loads the weights and distri list saved in dir by SaveCheckpoint.
+func LoadCheckpoint(dir string, cfg ModelConfig, batch, micro int, f *Features) (*Trained, error) {
 	cfg.Tokens, cfg.DPatch = f.Tokens, f.Dim
-	m, err := NewModel(cfg, batch, 0)
+	m, err := NewModel(cfg, batch, micro, 0)
 	if err != nil {
 		return nil, err
 	}

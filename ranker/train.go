@@ -20,6 +20,12 @@ type TrainConfig struct {
 	// Batch is the train, validation and search batch size (NB101 256,
 	// NB201 128); incomplete batches are dropped (drop_last).
 	Batch int `json:"batch"`
+	// MicroBatch is the number of architectures the decoder (most of
+	// the model's memory) runs on at a time within a batch; 0 runs the
+	// whole batch at once. It must divide Batch. The gradients are the
+	// whole batch's either way (see Model); what changes is the memory,
+	// and, with dropout, which random numbers the decoder's masks take.
+	MicroBatch int `json:"micro_batch,omitempty"`
 	// LRMul and Warmup are the Noam schedule's (NB101 0.1/50, NB201
 	// 0.07/30).
 	LRMul  float64 `json:"lr_mul"`
@@ -59,6 +65,9 @@ func (c TrainConfig) Validate() error {
 	}
 	if c.Batch < 2 {
 		errs = append(errs, fmt.Errorf("train.batch: got %d, want >= 2", c.Batch))
+	}
+	if c.MicroBatch < 0 || (c.MicroBatch > 0 && c.Batch >= 2 && c.Batch%c.MicroBatch != 0) {
+		errs = append(errs, fmt.Errorf("train.micro_batch: got %d, want a divisor of train.batch %d (0: the whole batch)", c.MicroBatch, c.Batch))
 	}
 	if c.LRMul <= 0 {
 		errs = append(errs, fmt.Errorf("train.lr_mul: got %g, want > 0", c.LRMul))
@@ -235,7 +244,7 @@ func TrainWith(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features,
 		now = time.Now
 	}
 	mc.Tokens, mc.DPatch = f.Tokens, f.Dim
-	m, err := NewModel(mc, tc.Batch, seed)
+	m, err := NewModel(mc, tc.Batch, tc.MicroBatch, seed)
 	if err != nil {
 		return nil, err
 	}

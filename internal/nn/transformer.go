@@ -440,6 +440,14 @@ func (l *DecoderLayer) ForwardShared(x, mem *G.Node) (*G.Node, error) {
 	return l.ffn.Forward(h)
 }
 
+// SelfAttentionDropouts returns the dropout layers of the self-attention
+// (attention weights, output). In ForwardShared they act on the T shared
+// queries alone, so a caller that splits a batch into parts can replay
+// their random streams to give every part the batch's one draw.
+func (l *DecoderLayer) SelfAttentionDropouts() []*op.Dropout {
+	return []*op.Dropout{l.slf.attnDrop, l.slf.drop}
+}
+
 // SinusoidPositionTable returns jadore's PositionalEncoding table
 // (n_position × d): sin(pos/10000^(2⌊j/2⌋/d)) at even j, cos at odd j.
 func SinusoidPositionTable(nPosition, d int) []float64 {

@@ -215,7 +215,7 @@ func runConfig(c configs.Rank) ranker.RunConfig {
 		Model: ranker.ModelConfig{NTier: m.NTier, DModel: m.DModel, DInner: m.DInner, DTierInner: m.DTierInner,
 			DValInner: m.DValInner, NLayers: m.NLayers, NHead: m.NHead, DK: m.DK, DV: m.DV, Dropout: m.Dropout,
 			NPosition: m.NPosition, ScalePrj: m.ScalePrj},
-		Train: ranker.TrainConfig{Epochs: c.Epochs, Batch: t.Batch, LRMul: t.LRMul, Warmup: t.Warmup, Beta1: t.Beta1,
+		Train: ranker.TrainConfig{Epochs: c.Epochs, Batch: t.Batch, MicroBatch: t.MicroBatch, LRMul: t.LRMul, Warmup: t.Warmup, Beta1: t.Beta1,
 			Beta2: t.Beta2, Eps: t.Eps, WeightDecay: t.WeightDecay, LossFactor: t.LossFactor, Bins: t.Bins, Select: t.Select},
 		Sampler: ranker.SamplerConfig{FlopsThr: s.FlopsThr, ParamsThr: s.ParamsThr, EdgesThr: s.EdgesThr,
 			ForceUniform: s.ForceUniform, ReuseStep: s.ReuseStep, MaxTrails: s.MaxTrails},
@@ -362,7 +362,7 @@ func hooks(opts *Options) runHooks {
 }
 
 func predictRun(opts *Options, rc ranker.RunConfig, t databench.Table, f *ranker.Features) error {
-	tr, err := ranker.LoadCheckpoint(opts.ModelDir, rc.Model, rc.Train.Batch, f)
+	tr, err := ranker.LoadCheckpoint(opts.ModelDir, rc.Model, rc.Train.Batch, rc.Train.MicroBatch, f)
 	if err != nil {
 		return err
 	}

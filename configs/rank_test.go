@@ -8,21 +8,22 @@ import (
 )
 
 func TestPresetsMatchNAR(t *testing.T) {
-	// Values of NAR:config/config201.yml and config.yml (algorithms.md B.3).
+	// Values of NAR:config/config201.yml and config.yml (algorithms.md B.3); micro_batch 16 is nasx's
+	// (memory: the decoder of 16 architectures at a time), not a NAR setting.
 	b := DefaultRankNB201()
 	if b.TrainSize != 1000 || b.ValSize != 256 || b.Epochs != 55 || b.Seed != 77777777 ||
 		b.Model.DModel != 128 || b.Model.DInner != 512 || b.Model.DTierInner != 256 || b.Model.DValInner != 1024 ||
 		b.Model.NHead != 4 || b.Model.DK != 32 || b.Train.Batch != 128 || b.Train.LRMul != 0.07 || b.Train.Warmup != 30 ||
 		b.Train.Beta2 != 0.99 || b.Train.WeightDecay != 1e-2 || b.Train.LossFactor != 1 || b.Train.Bins != 5 ||
 		!b.Sampler.ForceUniform || b.Sampler.FlopsThr != 0.35 || b.Sampler.ParamsThr != 0.3 || b.Sampler.EdgesThr != 1.5 ||
-		b.Search.SampleSize != 128 || len(b.Search.TopK) != 2 {
+		b.Search.SampleSize != 128 || len(b.Search.TopK) != 2 || b.Train.MicroBatch != 16 {
 		t.Errorf("NB201 preset %+v", b)
 	}
 	a := DefaultRankNB101()
 	if a.TrainSize != 4236 || a.ValSize != 1024 || a.Epochs != 35 || a.Model.DModel != 256 || a.Model.DK != 64 ||
 		a.Model.DTierInner != 2048 || a.Train.Batch != 256 || a.Train.LRMul != 0.1 || a.Train.Warmup != 50 ||
 		a.Train.Beta2 != 0.982 || a.Train.WeightDecay != 5e-4 || a.Train.LossFactor != 9 || a.Train.Bins != 8 ||
-		a.Sampler.ForceUniform || a.Sampler.FlopsThr != 2.5 || len(a.Search.TopK) != 5 {
+		a.Sampler.ForceUniform || a.Sampler.FlopsThr != 2.5 || len(a.Search.TopK) != 5 || a.Train.MicroBatch != 16 {
 		t.Errorf("NB101 preset %+v", a)
 	}
 	for _, r := range []Rank{a, b} {
@@ -49,7 +50,8 @@ func TestPlusPresetIsNARPlusSwitches(t *testing.T) {
 		t.Errorf("plus preset changes NAR's split or sampler:\n%+v\nvs\n%+v", p, b)
 	}
 	pt, bt := p.Train, b.Train
-	pt.LossFactor, pt.Select = bt.LossFactor, bt.Select
+	// micro_batch changes memory, not the training: the plus preset's small models run whole batches.
+	pt.LossFactor, pt.Select, pt.MicroBatch = bt.LossFactor, bt.Select, bt.MicroBatch
 	if pt != bt || p.Search.Iterations != b.Search.Iterations || p.Search.SampleSize != b.Search.SampleSize {
 		t.Errorf("plus preset changes NAR's optimiser or search:\n%+v\nvs\n%+v", p.Train, b.Train)
 	}

@@ -255,7 +255,11 @@ func (st *TrainState) checkResume(mc ModelConfig, tc TrainConfig, seed uint64, t
 	mc.Tokens, mc.DPatch = 0, 0
 	diffs = append(diffs, fieldDiffs("model", st.Model, mc)...)
 	a, b := st.Train, tc
+	// Epochs may be raised; MicroBatch changes memory, not the training
+	// (with dropout, the continued run draws other decoder masks than an
+	// uninterrupted one would).
 	a.Epochs, b.Epochs = 0, 0
+	a.MicroBatch, b.MicroBatch = 0, 0
 	diffs = append(diffs, fieldDiffs("train", a, b)...)
 	if st.Seed != seed {
 		diffs = append(diffs, fmt.Sprintf("seed: checkpoint %d, now %d", st.Seed, seed))

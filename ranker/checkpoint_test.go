@@ -293,6 +293,17 @@ func TestTrainResumeRefusals(t *testing.T) {
 			t.Errorf("%s: err %v, want one with %q", c.name, err, c.want)
 		}
 	}
+	// Another micro-batch is memory, not training: the run continues.
+	tc4 := tc
+	tc4.Epochs, tc4.MicroBatch = 3, tc.Batch/2
+	if r, err := TrainWith(context.Background(), mc, tc4, f, sp, 11, TrainOptions{Resume: st}); err != nil {
+		t.Errorf("resume with micro_batch %d: %v", tc4.MicroBatch, err)
+	} else {
+		if len(r.History) != 3 {
+			t.Errorf("resume with another micro_batch: %d epochs of history, want 3", len(r.History))
+		}
+		r.Model.Close()
+	}
 	b := cp.saved[0][len(cp.saved[0])-1]
 	if _, err := DecodeTrainState(b[:len(b)/2]); err == nil {
 		t.Error("a truncated checkpoint decoded")

@@ -107,10 +107,17 @@ DIR/checkpoint when the space matters, --predict needs only DIR/model.
 --resume continues a stopped run (Ctrl-C, SIGTERM, a crash or a kill) from the
 last completed epoch of DIR's checkpoint, with the same benchmark, config file
 and flags; only --epochs may be raised (the extra epochs continue the same
-run). The result is bit-identical to a run that was never stopped. A run
+run), and train.micro_batch changed. The result is bit-identical to a run
+that was never stopped (with the same train.micro_batch). A run
 stopped after training (in the held-out scoring or the search) trains no more:
 those phases are redone from the saved models. Without --resume, an --out DIR
-that holds a checkpoint is refused.`,
+that holds a checkpoint is refused.
+
+Memory: the model runs train.micro_batch architectures at a time (presets: 16
+of a batch of 128 or 256); the gradients are the whole batch's either way, so
+the setting trades nothing but memory and a little speed. The NB201 preset
+peaks below 1 GB at 16; set "train": {"micro_batch": 0} in a --config file to
+run whole batches (3.3 GB).`,
 		Example: example,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 && !opts.Predict {

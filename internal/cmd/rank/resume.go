@@ -112,20 +112,20 @@ func checkOutDir(opts *Options) error {
 	}
 	diffs := configDiff("", reflect.ValueOf(saved), reflect.ValueOf(opts.Config))
 	if len(diffs) > 0 {
-		return fmt.Errorf("rank: --resume: %s was written with another configuration (%s); resume with the run's flags and config file (only --epochs may be raised), or start afresh in another --out",
+		return fmt.Errorf("rank: --resume: %s was written with another configuration (%s); resume with the run's flags and config file (only --epochs may be raised, and train.micro_batch changed), or start afresh in another --out",
 			p, strings.Join(diffs, "; "))
 	}
 	return nil
 }
 
 // configDiff names (by dotted JSON key under prefix) the fields whose values
-// differ between a and b, two configs.Rank values or parts of them; note and
-// epochs are not compared.
+// differ between a and b, two configs.Rank values or parts of them; note,
+// epochs and train.micro_batch (memory, not the training) are not compared.
 func configDiff(prefix string, a, b reflect.Value) []string {
 	var out []string
 	for i := range a.NumField() {
 		key := strings.Split(a.Type().Field(i).Tag.Get("json"), ",")[0]
-		if prefix == "" && (key == "note" || key == "epochs") {
+		if prefix == "" && (key == "note" || key == "epochs") || prefix == "train." && key == "micro_batch" {
 			continue
 		}
 		fa, fb := a.Field(i), b.Field(i)

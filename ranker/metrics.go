@@ -265,44 +265,6 @@ func RankLoss(s, y []float64) float64 {
 	return sum / float64(b*(b-1))
 }
 
-// RankLossGrad returns RankLoss(s, y) and writes its gradient w.r.t. each
-// score into g (len(s)): the pair (i, j) and its mirror (j, i) share
-// z = −(s_i − s_j)·sign(y_i − y_j), so
-// ∂/∂s_i = −2·Σ_{j≠i} sign(y_i − y_j)·σ(z_ij) / (B(B−1)).
-func RankLossGrad(s, y, g []float64) float64 {
-	b := len(s)
-	var sum float64
-	norm := float64(b * (b - 1))
-	for i := range b {
-		var gi float64
-		for j := range b {
-			if i == j {
-				continue
-			}
-			sg := 0.0
-			if y[i] > y[j] {
-				sg = 1
-			} else if y[i] < y[j] {
-				sg = -1
-			}
-			z := -(s[i] - s[j]) * sg
-			sum += softplus(z)
-			gi -= 2 * sg * sigmoid(z)
-		}
-		g[i] = gi / norm
-	}
-	return sum / norm
-}
-
-// sigmoid returns 1/(1+exp(−x)) without overflow.
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
 // softplus returns log(1+exp(x)) without overflow.
 func softplus(x float64) float64 {
 	if x > 0 {

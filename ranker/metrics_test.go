@@ -3,7 +3,6 @@ package ranker
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -175,36 +174,6 @@ func TestSplitAndTiers(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("TierLabels = %v, want %v", got, want)
-		}
-	}
-}
-
-// RankLossGrad returns RankLoss and its gradient, checked by central
-// finite differences in float64 (ties included: they add log 2 to the
-// loss and nothing to the gradient).
-func TestRankLossGradFiniteDifferences(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	const n = 7
-	s, y := make([]float64, n), make([]float64, n)
-	for i := range s {
-		s[i] = rng.NormFloat64() * 3
-		y[i] = float64(rng.IntN(4)) // ties on purpose
-	}
-	g := make([]float64, n)
-	if l := RankLossGrad(s, y, g); l != RankLoss(s, y) {
-		t.Errorf("RankLossGrad loss %v, RankLoss %v", l, RankLoss(s, y))
-	}
-	const h = 1e-6
-	for i := range s {
-		p := append([]float64(nil), s...)
-		q := append([]float64(nil), s...)
-		p[i] += h
-		q[i] -= h
-		fd := (RankLoss(p, y) - RankLoss(q, y)) / (2 * h)
-		// central differences of a smooth function at h 1e-6: error
-		// ~h² plus float64 rounding ~1e-16/h.
-		if math.Abs(fd-g[i]) > 1e-8 {
-			t.Errorf("∂/∂s_%d = %v, finite difference %v", i, g[i], fd)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/kernel"
 	"github.com/nasx/nasx/internal/nn"
 	"github.com/nasx/nasx/internal/op"
 	"github.com/nasx/nasx/internal/optim"
@@ -78,9 +79,10 @@ const layerNormEps = 1e-6
 // memory of one pass. Only the RankLoss couples the architectures of a
 // batch, and only through their scores; so a training step runs the
 // encoder and score head forward on every micro-batch, computes the
-// RankLoss of the batch's scores and its gradient w.r.t. each score (in
-// Go), then runs every micro-batch forward and backward with the loss
-// (Micro/Batch)·CE(tier) + Σ score⊙∂RankLoss/∂score. The dropout layers
+// RankLoss of the batch's scores and its gradient w.r.t. each score
+// (kernel.RankLoss, in float64), then runs every micro-batch forward and
+// backward with the loss (Micro/Batch)·CE(tier) + Σ score⊙∂RankLoss/∂score
+// (times loss_factor). The dropout layers
 // replay their streams so that the second pass draws the first one's
 // masks, and the layers acting on the NTier tier queries alone (which the
 // reference draws once per batch) draw the same masks for every
@@ -575,10 +577,7 @@ func (m *Model) trainStep(in batchIn) (batchOut, error) {
 			scores[k*mb+i] = float64(s)
 		}
 	}
-	rank := RankLossGrad(scores, in.val, m.gRank)
-	for i := range m.gRank {
-		m.gRank[i] *= in.factor
-	}
+	rank := kernel.RankLoss(scores, in.val, m.gRank, in.factor)
 	// Second pass: forward and backward per micro-batch, on the first
 	// pass's encoder masks and the batch's one draw of the tier queries'.
 	shared, err := dropStates(m.sharedDrops)

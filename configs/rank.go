@@ -76,9 +76,9 @@ type RankModel struct {
 // RankTrain holds the optimisation settings (see ranker.TrainConfig).
 type RankTrain struct {
 	Batch int `json:"batch"`
-	// MicroBatch runs the decoder on this many architectures of a batch
-	// at a time, to save memory; 0 (also when absent) runs the whole
-	// batch. The gradients are the whole batch's either way.
+	// MicroBatch runs the model on this many architectures of a batch at
+	// a time, to save memory; 0 (also when absent) runs the whole batch.
+	// The gradients are the whole batch's either way.
 	MicroBatch  int     `json:"micro_batch,omitempty"`
 	LRMul       float64 `json:"lr_mul"`
 	Warmup      int     `json:"warmup"`

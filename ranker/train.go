@@ -20,11 +20,11 @@ type TrainConfig struct {
 	// Batch is the train, validation and search batch size (NB101 256,
 	// NB201 128); incomplete batches are dropped (drop_last).
 	Batch int `json:"batch"`
-	// MicroBatch is the number of architectures the decoder (most of
-	// the model's memory) runs on at a time within a batch; 0 runs the
-	// whole batch at once. It must divide Batch. The gradients are the
-	// whole batch's either way (see Model); what changes is the memory,
-	// and, with dropout, which random numbers the decoder's masks take.
+	// MicroBatch is the number of architectures the model runs on at a
+	// time within a batch; 0 runs the whole batch at once. It must divide
+	// Batch. The gradients are the whole batch's either way (see Model);
+	// what changes is the memory, and, with dropout, which random numbers
+	// the decoder's masks take.
 	MicroBatch int `json:"micro_batch,omitempty"`
 	// LRMul and Warmup are the Noam schedule's (NB101 0.1/50, NB201
 	// 0.07/30).

@@ -11,6 +11,13 @@ import (
 	"path/filepath"
 )
 
+// Write's temporary files are named ".NAME" + tempSuffix, with * a random
+// number; tempPattern matches them.
+const (
+	tempSuffix  = ".tmp-*"
+	tempPattern = ".*" + tempSuffix
+)
+
 // WriteFile atomically replaces path with data, with permissions perm.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return Write(path, perm, func(w io.Writer) error {
@@ -23,7 +30,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 // error, path is left untouched and the temporary file is removed.
 func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempSuffix)
 	if err != nil {
 		return fmt.Errorf("atomicio: %w", err)
 	}

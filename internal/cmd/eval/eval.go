@@ -12,6 +12,7 @@ import (
 	"github.com/nasx/nasx/configs"
 	"github.com/nasx/nasx/darts"
 	dataset "github.com/nasx/nasx/data"
+	"github.com/nasx/nasx/internal/atomicio"
 	"github.com/nasx/nasx/internal/cli"
 	"github.com/nasx/nasx/internal/iostreams"
 	"github.com/nasx/nasx/searchspace"
@@ -286,9 +287,13 @@ func evalRun(ctx context.Context, opts *Options) error {
 		fmt.Fprintf(opts.IO.Out, "recipe      %d epochs, batch %d, lr %g (%s), wd %g\n", cfg.Epochs, cfg.BatchSize, cfg.LR, cfg.Schedule, cfg.WeightDecay)
 		return nil
 	}
+	unlock, err := atomicio.LockDir(opts.OutDir) // one run per folder, before the data loads
+	if err != nil {
+		return fmt.Errorf("--out %w", err)
+	}
+	defer unlock()
 	dir := cfg.DataDir
 	if dir == "" && cfg.Dataset != "synthetic" {
-		var err error
 		if dir, err = dataset.DefaultDir(cfg.Dataset, opts.Getenv); err != nil {
 			return err
 		}

@@ -247,7 +247,17 @@ func rankRun(ctx context.Context, opts *Options) error {
 		debug.SetGCPercent(25)
 	}
 	if opts.OutDir != "" && !opts.Predict {
-		// Before the benchmark loads: refuse a wrong --out or --resume at once.
+		// Before the benchmark loads: refuse a wrong --out or --resume at once,
+		// then hold the folder for this run, and check again under the lock
+		// (another run may have filled it meanwhile).
+		if err := checkOutDir(opts); err != nil {
+			return err
+		}
+		unlock, err := atomicio.LockDir(opts.OutDir)
+		if err != nil {
+			return fmt.Errorf("rank: --out %w", err)
+		}
+		defer unlock()
 		if err := checkOutDir(opts); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/nasx/nasx/internal/atomicio"
 	"github.com/nasx/nasx/internal/cli"
 	"github.com/nasx/nasx/internal/iostreams"
 	"github.com/nasx/nasx/internal/sharedtest"
@@ -37,6 +38,18 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHARED", shared)
 			env.Setenv("NASX_CACHE", filepath.Join(env.WorkDir, ".nasx-cache"))
 			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// lockdir DIR holds DIR's run lock until the script ends, as a
+			// running nasx would.
+			"lockdir": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: lockdir DIR")
+				}
+				unlock, err := atomicio.LockDir(ts.MkAbs(args[0]))
+				ts.Check(err)
+				ts.Defer(unlock)
+			},
 		},
 		Condition: func(cond string) (bool, error) {
 			if p, ok := strings.CutPrefix(cond, "exists:"); ok {

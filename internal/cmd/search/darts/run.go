@@ -78,12 +78,25 @@ func dartsRun(ctx context.Context, opts *Options) error {
 	cfg := opts.Config
 	out := opts.OutDir
 	ckpt := filepath.Join(out, "checkpoint.safetensors")
-	if !opts.Resume {
-		if _, err := os.Stat(ckpt); err == nil {
-			return fmt.Errorf("%s already holds a search (%s); pass --resume to continue it or choose another --out", out, ckpt)
+	checkOut := func() error {
+		if !opts.Resume {
+			if _, err := os.Stat(ckpt); err == nil {
+				return fmt.Errorf("%s already holds a search (%s); pass --resume to continue it or choose another --out", out, ckpt)
+			}
 		}
+		return nil
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := checkOut(); err != nil {
+		return err
+	}
+	// Hold the folder for this run (LockDir creates it), then check again under
+	// the lock: another run may have filled it meanwhile.
+	unlock, err := atomicio.LockDir(out)
+	if err != nil {
+		return fmt.Errorf("--out %w", err)
+	}
+	defer unlock()
+	if err := checkOut(); err != nil {
 		return err
 	}
 	ds, err := openDataset(ctx, cfg, opts.Getenv)

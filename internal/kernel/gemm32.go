@@ -54,7 +54,15 @@ func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
 			// With few rows (a convolution's per-sample filter gradient, m = K ≤ 32, k = H·W) the copy
 			// does not pay: 3–7× slower there, so those keep the dot blocks.
 			ps, bt := getScratch32(k * n)
-			transpose32(bt, b, n, k, ldb)
+			if par && n*k >= 2*zeroBlock {
+				// Weights of 128×512 and up: split the copy by 16-row tiles (serial, it was ~1% of a transformer
+				// layer's step at 2 threads, spent with the other core idle).
+				ParallelFor((n+15)/16, func(lo, hi int) {
+					transpose32(bt[lo*16:], b[lo*16*ldb:], min(n, hi*16)-lo*16, k, ldb, n)
+				})
+			} else {
+				transpose32(bt, b, n, k, ldb, n)
+			}
 			gemm32NN(false, m, n, k, a, lda, bt, n, acc, c, ldc, par)
 			scratch32.Put(ps)
 			return
@@ -240,8 +248,9 @@ func gemm32Run(m, n, k int, ap []float32, src *packSrc, b []float32, ldb int, ac
 	}
 }
 
-// transpose32 writes dst (cols×rows, row-major) = srcᵀ, src rows×cols with row stride lds, in 16×16 tiles.
-func transpose32(dst, src []float32, rows, cols, lds int) {
+// transpose32 writes dst (cols×rows, row stride ldd) = srcᵀ, src rows×cols with row stride lds, in 16×16
+// tiles.
+func transpose32(dst, src []float32, rows, cols, lds, ldd int) {
 	const t = 16
 	for i0 := 0; i0 < rows; i0 += t {
 		i1 := min(rows, i0+t)
@@ -250,7 +259,7 @@ func transpose32(dst, src []float32, rows, cols, lds int) {
 			for i := i0; i < i1; i++ {
 				row := src[i*lds+j0 : i*lds+j1]
 				for j, v := range row {
-					dst[(j0+j)*rows+i] = v
+					dst[(j0+j)*ldd+i] = v
 				}
 			}
 		}

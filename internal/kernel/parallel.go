@@ -242,3 +242,15 @@ func Zero[T Float](dst []T) {
 		clear(dst[lo*zeroBlock : min(hi*zeroBlock, len(dst))])
 	})
 }
+
+// Copy copies src into dst (len(dst) >= len(src)), splitting large slices over the cores with ParallelFor as
+// Zero does.
+func Copy[T Float](dst, src []T) {
+	if len(src) < 2*zeroBlock {
+		copy(dst, src)
+		return
+	}
+	ParallelFor((len(src)+zeroBlock-1)/zeroBlock, func(lo, hi int) {
+		copy(dst[lo*zeroBlock:], src[lo*zeroBlock:min(hi*zeroBlock, len(src))])
+	})
+}

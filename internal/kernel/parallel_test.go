@@ -221,3 +221,27 @@ func BenchmarkParallelForHandoff(b *testing.B) {
 		ParallelFor(len(x)/grain, fn)
 	}
 }
+
+func TestCopy(t *testing.T) {
+	for _, procs := range []int{1, 2, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 2*zeroBlock - 1, 2 * zeroBlock, 5*zeroBlock + 7} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(i + 1)
+			}
+			dst := make([]float32, n+1)
+			dst[n] = -1
+			Copy(dst, src)
+			for i := range n {
+				if dst[i] != src[i] {
+					t.Fatalf("procs=%d n=%d: dst[%d] = %v after Copy, want %v", procs, n, i, dst[i], src[i])
+				}
+			}
+			if dst[n] != -1 {
+				t.Fatalf("procs=%d n=%d: Copy wrote past len(src)", procs, n)
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}

@@ -190,7 +190,7 @@ func dropForward[T kernel.Float](d *Dropout, st *dropState, y, x *tensor.Dense) 
 	defer d.mu.Unlock()
 	d.last = st
 	if !d.training || d.p == 0 {
-		copy(data[T](y), data[T](x))
+		kernel.Copy(data[T](y), data[T](x))
 		st.mask = nil
 		return
 	}
@@ -225,7 +225,7 @@ func dropBackward[T kernel.Float](d *Dropout, st *dropState, name string, dx, dy
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if st.mask == nil {
-		copy(data[T](dx), data[T](dy)) // evaluation, or p = 0: identity
+		kernel.Copy(data[T](dx), data[T](dy)) // evaluation, or p = 0: identity
 		return nil
 	}
 	mask, ok := st.mask.([]T)

@@ -1,6 +1,7 @@
 package op
 
 import (
+	"runtime"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -112,5 +113,35 @@ func TestRepeatAndSumAxis(t *testing.T) {
 	}
 	if _, err := RepeatAxis(G.NewMatrix(G.NewGraph(), tensor.Float64, G.WithShape(2, 3), G.WithName("m")), 0, 2); err == nil {
 		t.Error("RepeatAxis accepted an axis of size 2")
+	}
+}
+
+// swap12 on a tensor large enough to be split over the cores (≥ swapParallelMin elements), at 1 and 3
+// threads, against the index formula y[i][k][j][l] = x[i][j][k][l].
+func TestSwap12Parallel(t *testing.T) {
+	const a, b, c, d = 16, 31, 4, 33 // 65,472 elements: the parallel path
+	if a*b*c*d < swapParallelMin {
+		t.Fatalf("shape too small to reach the parallel path")
+	}
+	x := make([]float32, a*b*c*d)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	for _, procs := range []int{1, 3} {
+		old := runtime.GOMAXPROCS(procs)
+		y := make([]float32, len(x))
+		swap12(y, x, a, b, c, d)
+		runtime.GOMAXPROCS(old)
+		for i := range a {
+			for j := range b {
+				for k := range c {
+					for l := range d {
+						if got, want := y[((i*c+k)*b+j)*d+l], x[((i*b+j)*c+k)*d+l]; got != want {
+							t.Fatalf("procs=%d: y[%d][%d][%d][%d] = %v, want %v", procs, i, k, j, l, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }

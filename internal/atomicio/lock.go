@@ -24,21 +24,22 @@ var ErrLocked = errors.New("in use by another nasx run")
 // so LockDir then removes the temporary files a killed run left behind
 // (Write's ".NAME.tmp-*", in dir and its direct subfolders).
 //
-// If another process holds the lock, the error wraps ErrLocked and names its
-// pid. unlock releases the lock; the file itself stays.
+// If another process holds the lock, the error wraps ErrLocked and names dir
+// and the holder's pid; other errors are the file system's, which name their
+// path. Callers add the flag. unlock releases the lock; the file itself stays.
 func LockDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("atomicio: %w", err)
+		return nil, err
 	}
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("atomicio: %w", err)
+		return nil, err
 	}
 	held, err := tryLock(f)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("atomicio: lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if !held {
 		b, _ := os.ReadFile(path)

@@ -289,7 +289,7 @@ func evalRun(ctx context.Context, opts *Options) error {
 	}
 	unlock, err := atomicio.LockDir(opts.OutDir) // one run per folder, before the data loads
 	if err != nil {
-		return fmt.Errorf("--out %w", err)
+		return fmt.Errorf("--out: %w", err)
 	}
 	defer unlock()
 	dir := cfg.DataDir

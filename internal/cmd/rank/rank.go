@@ -255,7 +255,7 @@ func rankRun(ctx context.Context, opts *Options) error {
 		}
 		unlock, err := atomicio.LockDir(opts.OutDir)
 		if err != nil {
-			return fmt.Errorf("rank: --out %w", err)
+			return fmt.Errorf("rank: --out: %w", err)
 		}
 		defer unlock()
 		if err := checkOutDir(opts); err != nil {

@@ -94,7 +94,7 @@ func checkOutDir(opts *Options) error {
 	_, err := os.Stat(first)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("rank: %w", err)
+		return fmt.Errorf("rank: --out %s: %w", opts.OutDir, err)
 	}
 	if !opts.Resume {
 		if exists {

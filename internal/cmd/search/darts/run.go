@@ -93,7 +93,7 @@ func dartsRun(ctx context.Context, opts *Options) error {
 	// the lock: another run may have filled it meanwhile.
 	unlock, err := atomicio.LockDir(out)
 	if err != nil {
-		return fmt.Errorf("--out %w", err)
+		return fmt.Errorf("--out: %w", err)
 	}
 	defer unlock()
 	if err := checkOut(); err != nil {

@@ -3,6 +3,7 @@ package configs
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,21 @@ func TestPresetsMatchNAR(t *testing.T) {
 		if err := r.Validate(); err != nil {
 			t.Errorf("preset %s invalid: %v", r.Benchmark, err)
 		}
+	}
+}
+
+// The fast preset is the improved one with a single model.
+func TestFastPresetIsPlusWithOneModel(t *testing.T) {
+	f, p := RankNB201Fast(), RankNB201Plus()
+	if err := f.Validate(); err != nil {
+		t.Fatalf("fast preset invalid: %v", err)
+	}
+	if f.Ensemble != 1 || f.Note == "" || f.Note == p.Note {
+		t.Errorf("fast preset: ensemble %d, note %q", f.Ensemble, f.Note)
+	}
+	f.Ensemble, f.Note = p.Ensemble, p.Note
+	if !reflect.DeepEqual(f, p) {
+		t.Errorf("fast preset differs from plus beyond ensemble and note:\n%+v\nvs\n%+v", f, p)
 	}
 }
 

@@ -109,8 +109,12 @@ func TestModeFlag(t *testing.T) {
 	if err != nil || o.Config.Ensemble != 0 || o.Config.Verify != 0 || o.Config.Train.Select != "" {
 		t.Errorf("default mode: %+v, %v", o, err)
 	}
-	if _, err := run(t, "nasbench201", "--mode", "fast"); err == nil || !strings.Contains(err.Error(), "fast") {
-		t.Errorf("--mode fast: %v, want an error naming the value", err)
+	o, err = run(t, "nasbench201", "--mode", "fast", "--dataset", "cifar100")
+	if err != nil || o.Config.Ensemble != 1 || o.Config.Verify == 0 || o.Config.Features != "onehot" || o.Config.Dataset != "cifar100" {
+		t.Errorf("--mode fast: %+v, %v", o, err)
+	}
+	if _, err := run(t, "nasbench201", "--mode", "turbo"); err == nil || !strings.Contains(err.Error(), "turbo") {
+		t.Errorf("--mode turbo: %v, want an error naming the value", err)
 	}
 	if _, err := run(t, "nasbench101", "--mode", "plus"); err == nil {
 		t.Error("nasbench101 accepted --mode")

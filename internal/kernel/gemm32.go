@@ -55,8 +55,8 @@ func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
 			// does not pay: 3–7× slower there, so those keep the dot blocks.
 			ps, bt := getScratch32(k * n)
 			if par && n*k >= 2*zeroBlock {
-				// Weights of 128×512 and up: split the copy by 16-row tiles (serial, it was ~1% of a transformer
-				// layer's step at 2 threads, spent with the other core idle).
+				// From 32 Ki elements (a 128×256 weight) the copy is split by 16-row tiles: serial, it was ~1% of
+				// a transformer layer's step at 2 threads, spent with the other core idle.
 				ParallelFor((n+15)/16, func(lo, hi int) {
 					transpose32(bt[lo*16:], b[lo*16*ldb:], min(n, hi*16)-lo*16, k, ldb, n)
 				})

@@ -54,7 +54,7 @@ func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32,
 			// With few rows (a convolution's per-sample filter gradient, m = K ≤ 32, k = H·W) the copy
 			// does not pay: 3–7× slower there, so those keep the dot blocks.
 			ps, bt := getScratch32(k * n)
-			if par && n*k >= 2*zeroBlock {
+			if par && n*k >= MinParallel {
 				// From 32 Ki elements (a 128×256 weight) the copy is split by 16-row tiles: serial, it was ~1% of
 				// a transformer layer's step at 2 threads, spent with the other core idle.
 				ParallelFor((n+15)/16, func(lo, hi int) {

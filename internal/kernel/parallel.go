@@ -228,29 +228,34 @@ func (p *helperPool) helper() {
 	}
 }
 
-// zeroBlock is the piece of Zero one goroutine clears: 64 KiB of float32, a few µs of memory bandwidth,
-// well above the cost of handing it to a polling helper.
+// zeroBlock is the piece of memory one goroutine clears or copies in Zero and Copy: 64 KiB of float32, a few
+// µs of memory bandwidth, well above the cost of handing it to a polling helper.
 const zeroBlock = 16 << 10
+
+// MinParallel is the element count from which a memory-bound loop (a clear, a copy, a transpose) is worth
+// splitting over the cores: two of Zero's blocks.
+const MinParallel = 2 * zeroBlock
+
+// overBlocks calls fn on [0, n) in zeroBlock-sized pieces over the cores. Callers take the serial path below
+// MinParallel themselves, so that a small clear or copy allocates no closure.
+func overBlocks(n int, fn func(lo, hi int)) {
+	ParallelFor((n+zeroBlock-1)/zeroBlock, func(lo, hi int) { fn(lo*zeroBlock, min(hi*zeroBlock, n)) })
+}
 
 // Zero sets every element of dst to zero, splitting large slices over the cores with ParallelFor.
 func Zero[T Float](dst []T) {
-	if len(dst) < 2*zeroBlock {
+	if len(dst) < MinParallel {
 		clear(dst)
 		return
 	}
-	ParallelFor((len(dst)+zeroBlock-1)/zeroBlock, func(lo, hi int) {
-		clear(dst[lo*zeroBlock : min(hi*zeroBlock, len(dst))])
-	})
+	overBlocks(len(dst), func(lo, hi int) { clear(dst[lo:hi]) })
 }
 
-// Copy copies src into dst (len(dst) >= len(src)), splitting large slices over the cores with ParallelFor as
-// Zero does.
+// Copy copies src into dst (len(dst) >= len(src)), splitting large slices over the cores as Zero does.
 func Copy[T Float](dst, src []T) {
-	if len(src) < 2*zeroBlock {
+	if len(src) < MinParallel {
 		copy(dst, src)
 		return
 	}
-	ParallelFor((len(src)+zeroBlock-1)/zeroBlock, func(lo, hi int) {
-		copy(dst[lo*zeroBlock:], src[lo*zeroBlock:min(hi*zeroBlock, len(src))])
-	})
+	overBlocks(len(src), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }

@@ -59,13 +59,9 @@ func swap12[T float32 | float64](y, x []T, a, b, c, d int) {
 			}
 		}
 	}
-	if len(x) < swapParallelMin {
+	if len(x) < kernel.MinParallel {
 		run(0, a)
 		return
 	}
 	kernel.ParallelFor(a, run)
 }
-
-// swapParallelMin is the size from which swap12 splits its copy over the cores: 32 Ki elements, a few µs of
-// copying, above the cost of a hand-off to a polling helper (as kernel.Zero's blocks).
-const swapParallelMin = 32 << 10

@@ -7,6 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/nasx/nasx/internal/kernel"
 	"github.com/nasx/nasx/internal/numtest"
 )
 
@@ -116,11 +117,11 @@ func TestRepeatAndSumAxis(t *testing.T) {
 	}
 }
 
-// swap12 on a tensor large enough to be split over the cores (≥ swapParallelMin elements), at 1 and 3
+// swap12 on a tensor large enough to be split over the cores (≥ kernel.MinParallel elements), at 1 and 3
 // threads, against the index formula y[i][k][j][l] = x[i][j][k][l].
 func TestSwap12Parallel(t *testing.T) {
 	const a, b, c, d = 16, 31, 4, 33 // 65,472 elements: the parallel path
-	if a*b*c*d < swapParallelMin {
+	if a*b*c*d < kernel.MinParallel {
 		t.Fatalf("shape too small to reach the parallel path")
 	}
 	x := make([]float32, a*b*c*d)

@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// LockFile is the name of the lock LockDir holds in a run's folder.
-const LockFile = ".nasx.lock"
+// lockFile is the name of the lock LockDir holds in a run's folder.
+const lockFile = ".nasx.lock"
 
 // ErrLocked is returned (wrapped) by LockDir when another process holds the
 // folder's lock.
@@ -31,7 +31,7 @@ func LockDir(dir string) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, LockFile)
+	path := filepath.Join(dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err

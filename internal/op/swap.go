@@ -49,19 +49,21 @@ func SwapAxes12(x *G.Node) (*G.Node, error) {
 // outer index is split over the cores (on one core it ran serially beside parallel kernels: 3% of a
 // transformer layer's step at 2 threads).
 func swap12[T float32 | float64](y, x []T, a, b, c, d int) {
-	run := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			xi, yi := x[i*b*c*d:(i+1)*b*c*d], y[i*b*c*d:(i+1)*b*c*d]
-			for j := range b {
-				for k := range c {
-					copy(yi[(k*b+j)*d:(k*b+j+1)*d], xi[(j*c+k)*d:(j*c+k+1)*d])
-				}
+	if len(x) < kernel.MinParallel {
+		swap12Rows(y, x, 0, a, b, c, d) // no closure on the small path
+		return
+	}
+	kernel.ParallelFor(a, func(lo, hi int) { swap12Rows(y, x, lo, hi, b, c, d) })
+}
+
+// swap12Rows is swap12 for the outer indices lo ≤ i < hi.
+func swap12Rows[T float32 | float64](y, x []T, lo, hi, b, c, d int) {
+	for i := lo; i < hi; i++ {
+		xi, yi := x[i*b*c*d:(i+1)*b*c*d], y[i*b*c*d:(i+1)*b*c*d]
+		for j := range b {
+			for k := range c {
+				copy(yi[(k*b+j)*d:(k*b+j+1)*d], xi[(j*c+k)*d:(j*c+k+1)*d])
 			}
 		}
 	}
-	if len(x) < kernel.MinParallel {
-		run(0, a)
-		return
-	}
-	kernel.ParallelFor(a, run)
 }

@@ -2,7 +2,6 @@ package op
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -29,8 +28,7 @@ type Dropout struct {
 	mu       sync.Mutex
 	p        float64
 	training bool
-	src      *rand.PCG // rng's source, whose state RNGState and SetRNGState save and restore
-	rng      *rand.Rand
+	src      kernel.PCG // the random stream (math/rand/v2's PCG), whose state RNGState and SetRNGState save and restore
 	last     *dropState // the application whose forward pass ran last, for Mask
 }
 
@@ -48,8 +46,7 @@ func NewDropout(p float64, seed uint64) (*Dropout, error) { return newDropout(p,
 func NewDropPath(p float64, seed uint64) (*Dropout, error) { return newDropout(p, seed, true) }
 
 func newDropout(p float64, seed uint64, perSample bool) (*Dropout, error) {
-	src := rand.NewPCG(seed, 0x6e617378)
-	d := &Dropout{id: nextID(), perSample: perSample, seed: seed, training: true, src: src, rng: rand.New(src)}
+	d := &Dropout{id: nextID(), perSample: perSample, seed: seed, training: true, src: kernel.NewPCG(seed, 0x6e617378)}
 	if err := d.SetP(p); err != nil {
 		return nil, err
 	}
@@ -205,19 +202,18 @@ func dropForward[T kernel.Float](d *Dropout, st *dropState, y, x *tensor.Dense) 
 		scale = T(1 / keep)
 	}
 	// Each 64-bit draw decides two elements: element i is kept when its 32-bit half is below keep·2³²
-	// (the probability keep to within 2⁻³²), half the generator calls of a float draw per element.
+	// (the probability keep to within 2⁻³²), half the generator calls of a float draw per element. The
+	// element-wise mask is drawn and applied in one pass, over the cores (the stream jumps ahead per chunk).
 	thr := uint64(keep * (1 << 32))
 	if keep >= 1 {
 		thr = 1 << 32
 	}
-	for i := 0; i < len(mask); i += 2 {
-		u := d.rng.Uint64()
-		mask[i] = scale * T(b2f(u&0xffffffff < thr))
-		if i+1 < len(mask) {
-			mask[i+1] = scale * T(b2f(u>>32 < thr))
-		}
-	}
 	st.mask = mask
+	if block == 1 {
+		kernel.DropMask(data[T](y), data[T](x), mask, &d.src, thr, scale, 1)
+		return
+	}
+	kernel.DropMask(nil, nil, mask, &d.src, thr, scale, 0)
 	kernel.MulBlocks(data[T](y), data[T](x), mask, block)
 }
 
@@ -235,12 +231,4 @@ func dropBackward[T kernel.Float](d *Dropout, st *dropState, name string, dx, dy
 	}
 	kernel.MulBlocks(data[T](dx), data[T](dy), mask, block)
 	return nil
-}
-
-// b2f is 1 for true and 0 for false.
-func b2f(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }

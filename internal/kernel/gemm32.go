@@ -279,6 +279,11 @@ func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
 		if transA {
 			// Row l of the stored a holds the panel's four elements side by side.
 			i0 := p * gemmMR
+			if rows == gemmMR && useAVX2 && k > 0 {
+				_ = a[(k-1)*lda+i0+gemmMR-1] // the assembly reads up to here
+				pack4TAVX2(&dst[0], &a[i0], lda, k)
+				continue
+			}
 			if rows == gemmMR {
 				for l := 0; l < k; l++ {
 					copy(dst[l*gemmMR:l*gemmMR+gemmMR], a[l*lda+i0:l*lda+i0+gemmMR])
@@ -295,7 +300,12 @@ func packPanels(transA bool, m, k int, a []float32, lda int, ap []float32) {
 			// Four rows side by side: sequential reads of each, sequential writes.
 			a0, a1 := a[i0*lda:i0*lda+k], a[(i0+1)*lda:(i0+1)*lda+k]
 			a2, a3 := a[(i0+2)*lda:(i0+2)*lda+k], a[(i0+3)*lda:(i0+3)*lda+k]
-			for l := range a0 {
+			l0 := 0
+			if useAVX2 && k >= 8 {
+				l0 = k &^ 7
+				pack4AVX2(&dst[0], &a0[0], lda, l0)
+			}
+			for l := l0; l < k; l++ {
 				d := dst[l*gemmMR : l*gemmMR+gemmMR : l*gemmMR+gemmMR]
 				d[0], d[1], d[2], d[3] = a0[l], a1[l], a2[l], a3[l]
 			}

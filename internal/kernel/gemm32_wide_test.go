@@ -119,3 +119,52 @@ func TestGemm32LongK(t *testing.T) {
 		}
 	}
 }
+
+// TestPackPanels checks packPanels against its definition, ap[p·4k + 4l + r] = op(a)[4p+r, l] with rows past m
+// zero, on the assembly and the portable paths, for m around the panel height and k around the 8-wide steps
+// of the assembly, with row strides longer than the rows.
+func TestPackPanels(t *testing.T) {
+	defer func(v bool) { useAVX2 = v }(useAVX2)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, vec := range []bool{false, true} {
+		if vec && !detectAVX2() {
+			continue
+		}
+		useAVX2 = vec
+		for _, ta := range []bool{false, true} {
+			for _, m := range []int{1, 3, 4, 5, 8, 13} {
+				for _, k := range []int{1, 2, 7, 8, 9, 16, 17, 33} {
+					rows, cols := m, k // the stored a: m×k, or k×m when transposed
+					if ta {
+						rows, cols = k, m
+					}
+					lda := cols + 3
+					a := randF32(rng, (rows-1)*lda+cols)
+					at := func(i, l int) float32 { // op(a)[i, l]
+						if ta {
+							return a[l*lda+i]
+						}
+						return a[i*lda+l]
+					}
+					panels := (m + gemmMR - 1) / gemmMR
+					ap := randF32(rng, panels*gemmMR*k) // stale values, as a reused buffer holds
+					packPanels(ta, m, k, a, lda, ap)
+					for p := range panels {
+						for l := range k {
+							for r := range gemmMR {
+								want := float32(0)
+								if i := p*gemmMR + r; i < m {
+									want = at(i, l)
+								}
+								if got := ap[p*gemmMR*k+gemmMR*l+r]; got != want {
+									t.Fatalf("avx2=%v transA=%v m=%d k=%d: ap[panel %d, l %d, row %d] = %v, want %v",
+										vec, ta, m, k, p, l, r, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -403,3 +403,79 @@ dtnext:
 	HSUM(Y11, X11, 44(DX))
 	VZEROUPPER
 	RET
+
+// func pack4AVX2(dst, a *float32, lda, n int)
+// Interleaves four rows of a (lda apart) into dst: dst[4l+r] = a[r·lda + l] for r < 4, l < n, n a multiple of
+// 8. Each step loads 8 elements of each row and transposes the 4×8 block in registers.
+TEXT ·pack4AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHLQ $2, BX
+	LEAQ (SI)(BX*1), R8
+	LEAQ (R8)(BX*1), R9
+	LEAQ (R9)(BX*1), R10
+	XORQ AX, AX
+
+p4loop:
+	CMPQ AX, CX
+	JGE  p4done
+	VMOVUPS (SI)(AX*4), Y0            // a0 … a7
+	VMOVUPS (R8)(AX*4), Y1            // b0 … b7
+	VMOVUPS (R9)(AX*4), Y2            // c0 … c7
+	VMOVUPS (R10)(AX*4), Y3           // d0 … d7
+	VUNPCKLPS Y1, Y0, Y4              // a0 b0 a1 b1 | a4 b4 a5 b5
+	VUNPCKHPS Y1, Y0, Y5              // a2 b2 a3 b3 | a6 b6 a7 b7
+	VUNPCKLPS Y3, Y2, Y6              // c0 d0 c1 d1 | c4 d4 c5 d5
+	VUNPCKHPS Y3, Y2, Y7              // c2 d2 c3 d3 | c6 d6 c7 d7
+	VUNPCKLPD Y6, Y4, Y0              // a0 b0 c0 d0 | a4 b4 c4 d4
+	VUNPCKHPD Y6, Y4, Y1              // a1 b1 c1 d1 | a5 b5 c5 d5
+	VUNPCKLPD Y7, Y5, Y2              // a2 b2 c2 d2 | a6 b6 c6 d6
+	VUNPCKHPD Y7, Y5, Y3              // a3 b3 c3 d3 | a7 b7 c7 d7
+	VPERM2F128 $0x20, Y1, Y0, Y4      // l = 0, 1
+	VPERM2F128 $0x20, Y3, Y2, Y5      // l = 2, 3
+	VPERM2F128 $0x31, Y1, Y0, Y6      // l = 4, 5
+	VPERM2F128 $0x31, Y3, Y2, Y7      // l = 6, 7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	ADDQ $128, DI
+	ADDQ $8, AX
+	JMP  p4loop
+
+p4done:
+	VZEROUPPER
+	RET
+
+// func pack4TAVX2(dst, a *float32, lda, n int)
+// Copies four adjacent elements of n rows of a (lda apart) into dst: dst[4l+r] = a[l·lda + r] for r < 4,
+// l < n, two rows per step.
+TEXT ·pack4TAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHLQ $2, BX
+
+t4loop:
+	CMPQ CX, $2
+	JLT  t4tail
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(BX*1), X1
+	VMOVUPS X0, (DI)
+	VMOVUPS X1, 16(DI)
+	LEAQ (SI)(BX*2), SI
+	ADDQ $32, DI
+	SUBQ $2, CX
+	JMP  t4loop
+
+t4tail:
+	CMPQ CX, $0
+	JEQ  t4done
+	VMOVUPS (SI), X0
+	VMOVUPS X0, (DI)
+
+t4done:
+	RET

@@ -56,6 +56,12 @@ func scaleAVX2(dst, x *float32, n int, s float32)
 func gemm4AVX2(c *float32, ldc int, a, b *float32, ldb, k, nv, acc, blocks int)
 
 //go:noescape
+func pack4AVX2(dst, a *float32, lda, n int)
+
+//go:noescape
+func pack4TAVX2(dst, a *float32, lda, n int)
+
+//go:noescape
 func dotBlockAVX2(a *float32, aoffs *int, b *float32, boffs *int, k, ns, sa, sb int, out *float32)
 
 //go:noescape

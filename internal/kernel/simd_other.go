@@ -64,3 +64,7 @@ func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *flo
 func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int) {
 	panic("kernel: no AVX2 kernels")
 }
+
+func pack4AVX2(dst, a *float32, lda, n int) { panic("kernel: no AVX2 kernels") }
+
+func pack4TAVX2(dst, a *float32, lda, n int) { panic("kernel: no AVX2 kernels") }

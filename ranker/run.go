@@ -135,6 +135,10 @@ type Report struct {
 	// search's samples.
 	Pick     Pick `json:"pick"`
 	Distinct int  `json:"distinct_scored"`
+	// SearchIterations is every search iteration's sample count, tier-1
+	// count and top-k picks (the oracle Found is the best of their top-1
+	// picks), for studying the search beyond its one best figure.
+	SearchIterations []IterResult `json:"search_iterations"`
 	// Ensemble is the number of models whose scores the held-out metrics
 	// rank by (1: the reference's single model; TierAcc is always the
 	// first model's).
@@ -222,7 +226,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		BestEpoch: tr.BestEpoch, BestValAcc: tr.BestAcc,
 		HeldOut: ev.N, KendallTau: ev.KendallTau, KendallTauNAR: ev.KendallTauNAR, SpearmanRho: ev.SpearmanRho,
 		PrecisionTop1: ev.PrecisionTop1, TierAcc: ev.TierAcc, BestPredicted: ev.Best,
-		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
+		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct, SearchIterations: sr.Iterations,
 		Ensemble: ensemble, FirstKendallTau: firstTau, Verified: verified, VerifiedQueries: verifiedQueries,
 		Seconds: h.Now().Sub(start).Seconds(),
 	}

@@ -134,15 +134,17 @@ func DropMask[T Float](dst, x, mask []T, p *PCG, thr uint64, scale T, block int)
 	p.Advance(uint64((n + 1) / 2))
 }
 
+// keepBit is 1 when half < thr and 0 otherwise, without a branch: half − thr has its top bit set exactly then
+// (half < 2³², thr ≤ 2³²).
+func keepBit(half, thr uint64) int64 { return int64((half - thr) >> 63) }
+
 // dropFill draws mask[lo:hi] (lo even) from st, and dst[lo:hi] = x·mask with block = 1, leaving st after its
 // draws. The LCG step is a chain of dependent 128-bit products, so one stream is latency-bound: four lanes hold
 // four consecutive states and each jumps 4 steps at a time (pcg4), which keeps the multipliers busy and gives
 // the same draws in the same order.
 func dropFill[T Float](dst, x, mask []T, st *PCG, thr uint64, scale T, block, lo, hi int) {
 	emit := func(u uint64, i int) {
-		// (half − thr) has its top bit set exactly when half < thr: a keep without a branch.
-		m0 := scale * T(int64(((u&0xffffffff)-thr)>>63))
-		m1 := scale * T(int64(((u>>32)-thr)>>63))
+		m0, m1 := scale*T(keepBit(u&0xffffffff, thr)), scale*T(keepBit(u>>32, thr))
 		mask[i], mask[i+1] = m0, m1
 		if block == 1 {
 			dst[i], dst[i+1] = x[i]*m0, x[i+1]*m1
@@ -171,18 +173,15 @@ func dropFill[T Float](dst, x, mask []T, st *PCG, thr uint64, scale T, block, lo
 			h3, l3 = pcgStep4(h3, l3)
 		}
 	}
-	for ; i < hi; i += 2 {
+	for ; i+1 < hi; i += 2 {
 		sHi, sLo = pcgStep(sHi, sLo)
-		u := dxsm(sHi, sLo)
-		mask[i] = scale * T(int64(((u&0xffffffff)-thr)>>63))
+		emit(dxsm(sHi, sLo), i)
+	}
+	if i < hi { // an odd last entry takes the low half of one more draw
+		sHi, sLo = pcgStep(sHi, sLo)
+		mask[i] = scale * T(keepBit(dxsm(sHi, sLo)&0xffffffff, thr))
 		if block == 1 {
 			dst[i] = x[i] * mask[i]
-		}
-		if i+1 < hi {
-			mask[i+1] = scale * T(int64(((u>>32)-thr)>>63))
-			if block == 1 {
-				dst[i+1] = x[i+1] * mask[i+1]
-			}
 		}
 	}
 	st.Hi, st.Lo = sHi, sLo

@@ -156,6 +156,11 @@ func DecodeTrainState(b []byte) (*TrainState, error) {
 	if err != nil {
 		return nil, err
 	}
+	return trainStateOf(f)
+}
+
+// trainStateOf reads a TrainState out of a decoded checkpoint file.
+func trainStateOf(f *weights.File) (*TrainState, error) {
 	if f.Metadata["format"] != trainStateFormat {
 		return nil, fmt.Errorf("metadata format %q, want %q (not a nasx rank training checkpoint)", f.Metadata["format"], trainStateFormat)
 	}
@@ -325,14 +330,16 @@ func (c DirCheckpointer) Path(member int) string {
 // Load implements Checkpointer.
 func (c DirCheckpointer) Load(member int) (*TrainState, error) {
 	p := c.Path(member)
-	b, err := os.ReadFile(p)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	// weights.ReadFile streams the file: the checkpoint (126 MB for the
+	// NB201 preset) is never held as raw bytes beside its tensors.
+	f, err := weights.ReadFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("ranker: %w", err)
 	}
-	st, err := DecodeTrainState(b)
+	st, err := trainStateOf(f)
 	if err != nil {
 		return nil, fmt.Errorf("ranker: %s: %w", p, err)
 	}

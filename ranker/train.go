@@ -284,6 +284,10 @@ func TrainWith(ctx context.Context, mc ModelConfig, tc TrainConfig, f *Features,
 		res.BestEpoch, res.BestAcc = st.BestEpoch, st.BestAcc
 		res.Distri = st.Distri
 		res.History = append([]EpochStats(nil), st.History...)
+		// The restored tensors (the model's size about four times over:
+		// weights, AdamW's moments, the best checkpoint) are in the model
+		// now; dropping the state lets them go before training resumes.
+		o.Resume = nil
 	}
 	for epoch := first; epoch < tc.Epochs; epoch++ {
 		start := now()

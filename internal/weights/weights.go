@@ -127,13 +127,20 @@ func WriteFile(path string, tensors []Tensor, metadata map[string]string) error 
 	return nil
 }
 
-// ReadFile reads and validates the safetensors file at path; see Decode.
+// ReadFile reads and validates the safetensors file at path; see Decode. It
+// streams the file (Read), so a large checkpoint is never held twice, as
+// raw bytes and as tensors.
 func ReadFile(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
 	}
-	f, err := Decode(b)
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("weights: %w", err)
+	}
+	f, err := Read(fh, fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("weights: %s: %w", path, err)
 	}
@@ -357,17 +364,33 @@ type headerEntry struct {
 // Decode parses and validates a whole safetensors file held in b. Errors
 // wrap ErrFormat and name the tensor and the offending value.
 func Decode(b []byte) (*File, error) {
-	if len(b) < 8 {
-		return nil, fmt.Errorf("%w: file is %d bytes, shorter than the 8-byte header length", ErrFormat, len(b))
+	return Read(bytes.NewReader(b), int64(len(b)))
+}
+
+// Read parses and validates a safetensors file of size bytes from r, as
+// Decode does, reading one tensor at a time: besides the tensors it holds
+// only the header and the bytes of the largest tensor. I/O errors are
+// returned as they are; a file shorter than size reads as truncated.
+func Read(r io.Reader, size int64) (*File, error) {
+	var n8 [8]byte
+	if size < 8 {
+		return nil, fmt.Errorf("%w: file is %d bytes, shorter than the 8-byte header length", ErrFormat, size)
 	}
-	n := binary.LittleEndian.Uint64(b)
+	if err := readFull(r, n8[:]); err != nil {
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(n8[:])
 	if n > MaxHeaderSize {
 		return nil, fmt.Errorf("%w: header length %d exceeds the %d-byte limit (not a safetensors file?)", ErrFormat, n, MaxHeaderSize)
 	}
-	if n > uint64(len(b)-8) {
-		return nil, fmt.Errorf("%w: header length %d runs past the end of the %d-byte file (truncated?)", ErrFormat, n, len(b))
+	if n > uint64(size-8) {
+		return nil, fmt.Errorf("%w: header length %d runs past the end of the %d-byte file (truncated?)", ErrFormat, n, size)
 	}
-	hdr, data := b[8:8+n], b[8+n:]
+	hdr := make([]byte, n)
+	if err := readFull(r, hdr); err != nil {
+		return nil, err
+	}
+	dataLen := uint64(size-8) - n
 	entries, meta, err := parseHeader(hdr)
 	if err != nil {
 		return nil, err
@@ -375,22 +398,41 @@ func Decode(b []byte) (*File, error) {
 	sort.SliceStable(entries, func(i, j int) bool {
 		return entries[i].begin < entries[j].begin || (entries[i].begin == entries[j].begin && entries[i].end < entries[j].end)
 	})
-	var pos uint64
-	f := &File{Tensors: make([]Tensor, len(entries)), Metadata: meta}
-	for i, e := range entries {
-		if e.end > uint64(len(data)) {
-			return nil, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] end past the %d bytes of data (truncated file?)", ErrFormat, e.name, e.begin, e.end, len(data))
+	var pos, largest uint64
+	for _, e := range entries {
+		if e.end > dataLen {
+			return nil, fmt.Errorf("%w: tensor %q: data_offsets [%d, %d] end past the %d bytes of data (truncated file?)", ErrFormat, e.name, e.begin, e.end, dataLen)
 		}
 		if e.begin != pos {
 			return nil, fmt.Errorf("%w: tensor %q: data starts at byte %d, want %d (tensor data must be contiguous and not overlap)", ErrFormat, e.name, e.begin, pos)
 		}
 		pos = e.end
-		f.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: decodeData(e.dtype, data[e.begin:e.end], e.n)}
+		largest = max(largest, e.end-e.begin)
 	}
-	if pos != uint64(len(data)) {
-		return nil, fmt.Errorf("%w: %d bytes of data follow the last tensor (the header covers %d of %d)", ErrFormat, uint64(len(data))-pos, pos, len(data))
+	if pos != dataLen {
+		return nil, fmt.Errorf("%w: %d bytes of data follow the last tensor (the header covers %d of %d)", ErrFormat, dataLen-pos, pos, dataLen)
+	}
+	f := &File{Tensors: make([]Tensor, len(entries)), Metadata: meta}
+	buf := make([]byte, largest)
+	for i, e := range entries {
+		b := buf[:e.end-e.begin]
+		if err := readFull(r, b); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", e.name, err)
+		}
+		f.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: decodeData(e.dtype, b, e.n)}
 	}
 	return f, nil
+}
+
+// readFull fills b from r; a short read means the file ended early.
+func readFull(r io.Reader, b []byte) error {
+	if _, err := io.ReadFull(r, b); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("%w: the file ends early (truncated?)", ErrFormat)
+		}
+		return err
+	}
+	return nil
 }
 
 func parseHeader(hdr []byte) ([]headerEntry, map[string]string, error) {

@@ -324,3 +324,47 @@ func TestWriteMatchesEncode(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+// errReader fails every read after the first n bytes.
+type errReader struct {
+	b   []byte
+	n   int
+	err error
+}
+
+func (r *errReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, r.err
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b, r.n = r.b[k:], r.n-k
+	return k, nil
+}
+
+// TestReadStreams checks Read against Decode on the reference file, and its two ways to fail mid-stream: a
+// stream shorter than the size it was given reads as a truncated file (ErrFormat), and a read error is
+// returned as it is, named by the tensor being read.
+func TestReadStreams(t *testing.T) {
+	ref, err := os.ReadFile("testdata/ref.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(bytes.NewReader(ref), int64(len(ref)))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Read = %+v, %v; Decode = %+v", got, err, want)
+	}
+	if _, err := Read(bytes.NewReader(ref[:len(ref)-3]), int64(len(ref))); !errors.Is(err, ErrFormat) ||
+		!strings.Contains(err.Error(), "ends early") {
+		t.Errorf("short stream: error %v, want ErrFormat, the file ends early", err)
+	}
+	boom := errors.New("disk on fire")
+	hdr := 8 + int(binary.LittleEndian.Uint64(ref))
+	_, err = Read(&errReader{b: ref, n: hdr + 1, err: boom}, int64(len(ref)))
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "tensor \"") {
+		t.Errorf("read error: got %v, want %v named by its tensor", err, boom)
+	}
+}

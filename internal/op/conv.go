@@ -108,7 +108,9 @@ func (op conv2dOp) Type() hm.Type {
 	return hm.NewFnType(t4, t4, t4)
 }
 
-func (op conv2dOp) String() string        { return describe("Conv2d", op.p, op.bias) }
+func (op conv2dOp) String() string {
+	return cachedName(op, func(op conv2dOp) string { return describe("Conv2d", op.p, op.bias) })
+}
 func (op conv2dOp) WriteHash(h hash.Hash) { writeHash(h, "Conv2d", op.p, op.bias) }
 func (op conv2dOp) Hashcode() uint32      { return hashcode(op) }
 
@@ -223,7 +225,9 @@ func (op convBwdDataOp) Type() hm.Type {
 	return hm.NewFnType(t4, t4, t4)
 }
 
-func (op convBwdDataOp) String() string        { return describe("Conv2dBackwardData", op.p, op.h, op.w) }
+func (op convBwdDataOp) String() string {
+	return cachedName(op, func(op convBwdDataOp) string { return describe("Conv2dBackwardData", op.p, op.h, op.w) })
+}
 func (op convBwdDataOp) WriteHash(h hash.Hash) { writeHash(h, "Conv2dBackwardData", op.p, op.h, op.w) }
 func (op convBwdDataOp) Hashcode() uint32      { return hashcode(op) }
 
@@ -302,7 +306,7 @@ type convBwdFilterOp struct {
 func (op convBwdFilterOp) Arity() int    { return 2 }
 func (op convBwdFilterOp) Type() hm.Type { return hm.NewFnType(t4, t4, t4) }
 func (op convBwdFilterOp) String() string {
-	return describe("Conv2dBackwardFilter", op.p, op.kh, op.kw)
+	return cachedName(op, func(op convBwdFilterOp) string { return describe("Conv2dBackwardFilter", op.p, op.kh, op.kw) })
 }
 func (op convBwdFilterOp) WriteHash(h hash.Hash) {
 	writeHash(h, "Conv2dBackwardFilter", op.p, op.kh, op.kw)

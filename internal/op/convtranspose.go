@@ -61,7 +61,9 @@ func (op convTransposeOp) Type() hm.Type {
 }
 
 func (op convTransposeOp) String() string {
-	return describe("ConvTranspose2d", op.p, fmt.Sprintf("op%dx%d", op.outPad[0], op.outPad[1]), op.bias)
+	return cachedName(op, func(op convTransposeOp) string {
+		return describe("ConvTranspose2d", op.p, fmt.Sprintf("op%dx%d", op.outPad[0], op.outPad[1]), op.bias)
+	})
 }
 func (op convTransposeOp) WriteHash(h hash.Hash) { h.Write([]byte(op.String())) }
 func (op convTransposeOp) Hashcode() uint32      { return hashcode(op) }

@@ -77,9 +77,11 @@ func (op poolOp) name() string {
 	return "MaxPool2d"
 }
 
-func (op poolOp) Arity() int            { return 1 }
-func (op poolOp) Type() hm.Type         { return hm.NewFnType(t4, t4) }
-func (op poolOp) String() string        { return describe(op.name(), op.p, op.countIncludePad) }
+func (op poolOp) Arity() int    { return 1 }
+func (op poolOp) Type() hm.Type { return hm.NewFnType(t4, t4) }
+func (op poolOp) String() string {
+	return cachedName(op, func(op poolOp) string { return describe(op.name(), op.p, op.countIncludePad) })
+}
 func (op poolOp) WriteHash(h hash.Hash) { writeHash(h, op.name(), op.p, op.countIncludePad) }
 func (op poolOp) Hashcode() uint32      { return hashcode(op) }
 
@@ -162,7 +164,9 @@ func (op poolBwdOp) Type() hm.Type {
 }
 
 func (op poolBwdOp) String() string {
-	return describe(op.fwd.name()+"Backward", op.fwd.p, op.fwd.countIncludePad, op.h, op.w)
+	return cachedName(op, func(op poolBwdOp) string {
+		return describe(op.fwd.name()+"Backward", op.fwd.p, op.fwd.countIncludePad, op.h, op.w)
+	})
 }
 func (op poolBwdOp) WriteHash(h hash.Hash) { h.Write([]byte(op.String())) }
 func (op poolBwdOp) Hashcode() uint32      { return hashcode(op) }

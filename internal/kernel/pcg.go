@@ -42,7 +42,8 @@ func (p *PCG) Uint64() uint64 {
 	return dxsm(p.Hi, p.Lo)
 }
 
-// pcgStep is the LCG step: state·pcgMul + pcgInc.
+// pcgStep is the LCG step: state·pcgMul + pcgInc. (It and pcgStep4 spell out mul128 and add128 rather than
+// share a helper: one more call level puts them over the inliner's budget, and dropFill calls them per draw.)
 func pcgStep(hi, lo uint64) (uint64, uint64) {
 	hi, lo = mul128(hi, lo, pcgMulHi, pcgMulLo)
 	return add128(hi, lo, pcgIncHi, pcgIncLo)
@@ -109,10 +110,6 @@ func (p *PCG) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// dropChunk is the number of mask entries one goroutine draws in DropMask: a multiple of 2 (a draw decides
-// two entries), and large enough that the jump to its part of the stream (≈ 60 128-bit products) is noise.
-const dropChunk = zeroBlock
-
 // DropMask fills mask with a dropout keep mask drawn from p, and leaves p after its draws: each draw decides two
 // entries, entry 2j from the low 32 bits of draw j and entry 2j+1 from the high ones; an entry is scale where
 // its half is below thr and 0 elsewhere (thr = keep·2³², so keep with probability keep to within 2⁻³²). With
@@ -125,11 +122,13 @@ func DropMask[T Float](dst, x, mask []T, p *PCG, thr uint64, scale T, block int)
 		dropFill(dst, x, mask, p, thr, scale, block, 0, n)
 		return
 	}
+	// overBlocks' pieces start at even entries (zeroBlock is even), each at draw lo/2 of the stream; the jump
+	// there (≈ 60 128-bit products) is noise beside a piece's 8 Ki draws.
 	start := *p
-	ParallelFor((n+dropChunk-1)/dropChunk, func(lo, hi int) {
+	overBlocks(n, func(lo, hi int) {
 		st := start
-		st.Advance(uint64(lo * dropChunk / 2))
-		dropFill(dst, x, mask, &st, thr, scale, block, lo*dropChunk, min(hi*dropChunk, n))
+		st.Advance(uint64(lo / 2))
+		dropFill(dst, x, mask, &st, thr, scale, block, lo, hi)
 	})
 	p.Advance(uint64((n + 1) / 2))
 }

@@ -102,7 +102,7 @@ func TestDropMask(t *testing.T) {
 	keep := 0.9
 	thr := uint64(keep * (1 << 32))
 	scale := float32(1 / keep)
-	for _, n := range []int{0, 1, 2, 5, MinParallel - 1, MinParallel, MinParallel + 1, 3*dropChunk + 7} {
+	for _, n := range []int{0, 1, 2, 5, MinParallel - 1, MinParallel, MinParallel + 1, 3*zeroBlock + 7} {
 		x := randF32(rand.New(rand.NewPCG(3, uint64(n))), n)
 		want := make([]float32, n)
 		wantDst, wantNext := dropMaskSerial(x, want, 42, thr, scale)

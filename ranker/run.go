@@ -211,7 +211,7 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 	if h.Phase != nil {
 		h.Phase("search", cfg.Search.Iterations)
 	}
-	sr, err := Search(ctx, cfg.Search, f, ranks, tr.Distri, s, NewSearchScorer(tr.Model, f), cfg.Seed, h.OnSearch)
+	sr, err := SearchModel(ctx, cfg, f, s, tr, h.OnSearch)
 	if err != nil {
 		tr.Model.Close()
 		return nil, nil, err
@@ -231,6 +231,16 @@ func Run(ctx context.Context, cfg RunConfig, f *Features, s Sampler, h Hooks) (*
 		Seconds: h.Now().Sub(start).Seconds(),
 	}
 	return rep, tr, nil
+}
+
+// SearchModel runs NAR's search (Search) with the trained model tr: its best
+// epoch's tier statistics, a scorer over its model, cfg.Search's settings and
+// seed cfg.Seed, with the sampler s. Run searches with this call, so a model
+// saved by SaveCheckpoint and loaded by LoadCheckpoint, with a sampler from
+// Load with the run's seed, repeats the run's search exactly; other seeds
+// show how far the search's figures move for one trained model.
+func SearchModel(ctx context.Context, cfg RunConfig, f *Features, s Sampler, tr *Trained, progress func(it int)) (*SearchResult, error) {
+	return Search(ctx, cfg.Search, f, f.TestRanks(), tr.Distri, s, NewSearchScorer(tr.Model, f), cfg.Seed, progress)
 }
 
 // ensembleScores returns, for every architecture of f, the mean of the

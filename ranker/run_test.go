@@ -1,8 +1,13 @@
 package ranker
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/nasx/nasx/data/bench"
 )
 
 // The verified pick looks up only the verify best-scored held-out
@@ -77,4 +82,62 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// A saved model searches as its run did: SaveCheckpoint, LoadCheckpoint and
+// a sampler from Load with the run's seed give SearchModel the run's search,
+// pick for pick; another seed gives another search of the same model.
+func TestSearchModelRepeatsTheRunsSearch(t *testing.T) {
+	tab := loadNB201(t)
+	tc := tinyTrainConfig()
+	cfg := RunConfig{Model: tinyNB201Model(), Train: tc,
+		Sampler:   SamplerConfig{FlopsThr: 0.35, ParamsThr: 0.3, EdgesThr: 1.5, ForceUniform: true, ReuseStep: 25, MaxTrails: 100},
+		Search:    SearchConfig{Iterations: 4, SampleSize: tc.Batch, NoisyFactor: 0.5, TopK: []int{1, 5}},
+		TrainSize: 24, ValSize: 16, EvalSize: 100, Seed: 5}
+	f, s, err := Load(tab, bench.CIFAR10, cfg.Sampler, cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, tr, err := Run(context.Background(), cfg, f, s, Hooks{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	err = SaveCheckpoint(dir, tr)
+	tr.Model.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := func(seed uint64) (*SearchResult, error) {
+		c := cfg
+		c.Seed = seed
+		f, s, err := Load(tab, bench.CIFAR10, c.Sampler, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		loaded, err := LoadCheckpoint(dir, c.Model, c.Train.Batch, c.Train.MicroBatch, f)
+		if err != nil {
+			return nil, err
+		}
+		defer loaded.Model.Close()
+		return SearchModel(context.Background(), c, f, s, loaded, nil)
+	}
+	sr, err := search(cfg.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal([]any{sr.Found, sr.TopK, sr.Queries, sr.Pick, sr.Distinct, sr.Iterations})
+	want, _ := json.Marshal([]any{rep.Found, rep.TopK, rep.Queries, rep.Pick, rep.Distinct, rep.SearchIterations})
+	if !bytes.Equal(got, want) {
+		t.Errorf("search of the saved model differs from the run's:\nrun   %s\nsaved %s", want, got)
+	}
+	other, err := search(cfg.Seed + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := json.Marshal(other.Iterations)
+	w, _ := json.Marshal(rep.SearchIterations)
+	if bytes.Equal(o, w) {
+		t.Error("a search with seed 6 repeated the seed-5 search: the seed does not reach the search")
+	}
 }

@@ -36,7 +36,9 @@ type Options struct {
 	JSON     bool
 	ModelDir string
 	Predict  bool
-	NoCache  bool
+	// Search runs only the tier-guided search with the model in ModelDir.
+	Search  bool
+	NoCache bool
 	// Resume continues the run in OutDir from its training checkpoint.
 	Resume bool
 	// Now is the clock of the reported seconds (time.Now when nil).
@@ -85,25 +87,33 @@ func NewCmdBenchmark(f *cli.Factory, benchmark string, runF func(*Options) error
 	example := "  nasx rank nasbench201 --bench nb201.json.gz --dataset cifar10 --out run1\n" +
 		"  nasx rank nasbench201 --bench nb201.json.gz --epochs 5 --train-size 256 --val-size 128 --json\n" +
 		"  nasx rank nasbench201 --bench nb201.json.gz --dataset cifar10 --out run1 --resume\n" +
-		"  nasx rank nasbench201 --bench nb201.json.gz --model run1/model --predict 1462 6111"
+		"  nasx rank nasbench201 --bench nb201.json.gz --model run1/model --predict 1462 6111\n" +
+		"  nasx rank nasbench201 --bench nb201.json.gz --model run1/model --search --seed 2 --json"
 	if benchmark == "nasbench101" {
 		example = "  nasx rank nasbench101 --bench nasbench_only108_with_vertex_flops_and_params.json --out run101"
 	}
 	cmd := &cobra.Command{
-		Use:   benchmark + " [--bench <file>] [--config <file>] [--out <dir> [--resume]] [--model <dir> --predict [<arch>...]]",
+		Use:   benchmark + " [--bench <file>] [--config <file>] [--out <dir> [--resume]] [--model <dir> (--predict [<arch>...] | --search)]",
 		Short: "Train NAR on " + benchmark + ", evaluate it and search",
 		Long: `Train NAR on ` + benchmark + `, report its ranking quality on every architecture not
 used for training, and run its tier-guided search.
 
 With --out DIR the run writes DIR/config.json, DIR/metrics.jsonl (one line per
 epoch), DIR/report.json and DIR/model/ (the best checkpoint and its tier
-statistics, for --predict). After every training epoch it also writes
+statistics, for --predict and --search). After every training epoch it also writes
 DIR/checkpoint/train.safetensors (ensemble member k > 0 of --mode plus:
 train_member<k>.safetensors) atomically: the weights, AdamW's moments and step
 counts, the random streams of dropout and batch order, the batch order, the
 best checkpoint so far and the per-epoch stats. The checkpoint stays after the
 run (up to 4 times the model's size: 126 MB for the NB201 preset); delete
 DIR/checkpoint when the space matters, --predict needs only DIR/model.
+
+--model DIR --search runs the tier-guided search alone with a trained model
+and the tier statistics saved beside it, with the run's settings (DIR's
+config.json: dataset, search and sampler) under --config and the flags. With
+the run's seed it repeats the run's search exactly; other --seed values show
+how far the found architecture, the top-k picks and the non-oracle pick move
+for one trained model (the reference reports one search).
 
 --resume continues a stopped run (Ctrl-C, SIGTERM, a crash or a kill) from the
 last completed epoch of DIR's checkpoint, with the same benchmark, config file
@@ -156,6 +166,7 @@ a --config file runs whole batches.`,
 	fl.BoolVar(&opts.JSON, "json", false, "Print the report (or predictions) as JSON")
 	fl.StringVar(&opts.ModelDir, "model", "", "Trained model `dir` (the model/ folder of a run's --out)")
 	fl.BoolVar(&opts.Predict, "predict", false, "Score the benchmark (or the given architectures) with --model")
+	fl.BoolVar(&opts.Search, "search", false, "Run only the tier-guided search with --model (--seed: the search's seed; default the run's, which repeats its search)")
 	fl.BoolVar(&opts.Resume, "resume", false, "Continue the stopped run in --out DIR from DIR/checkpoint (same flags; --epochs may grow); training finished: redo scoring and search")
 	return cmd
 }
@@ -165,8 +176,17 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	if opts.Predict && opts.ModelDir == "" {
 		return cli.FlagErrorf("--predict needs --model DIR")
 	}
-	if opts.ModelDir != "" && !opts.Predict {
-		return cli.FlagErrorf("--model is only used with --predict")
+	if opts.Search && opts.ModelDir == "" {
+		return cli.FlagErrorf("--search needs --model DIR, the model/ folder of a trained run")
+	}
+	if opts.Predict && opts.Search {
+		return cli.FlagErrorf("--predict and --search cannot be used together")
+	}
+	if opts.ModelDir != "" && !opts.Predict && !opts.Search {
+		return cli.FlagErrorf("--model is only used with --predict or --search")
+	}
+	if opts.Search && (opts.OutDir != "" || opts.Resume) {
+		return cli.FlagErrorf("--search writes no run folder: print its report with --json (drop --out and --resume)")
 	}
 	if opts.Resume && opts.OutDir == "" {
 		return cli.FlagErrorf("--resume needs --out DIR, the folder of the run to continue")
@@ -181,6 +201,18 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	case "fast":
 		c = configs.RankNB201Fast()
 	}
+	ch := cmd.Flags().Changed
+	var saved *configs.Rank
+	if opts.Predict || opts.Search {
+		// The trained run's settings are the base (its dataset, seed,
+		// features, sampler and search), under --config and the changed
+		// flags; its model and features stay, since the weights need them.
+		r, err := runModelConfig(opts.ModelDir, c)
+		if err != nil {
+			return err
+		}
+		c, saved = r, &r
+	}
 	if opts.CfgPath != "" {
 		var err error
 		if c, err = configs.LoadRank(opts.CfgPath, c); err != nil {
@@ -190,7 +222,6 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 			return fmt.Errorf("rank: %s: benchmark %q, but the command is `nasx rank %s`", opts.CfgPath, c.Benchmark, opts.Benchmark)
 		}
 	}
-	ch := cmd.Flags().Changed
 	if ch("dataset") {
 		c.Dataset = opts.flags.Dataset
 	}
@@ -209,12 +240,8 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 	if ch("seed") {
 		c.Seed = opts.flags.Seed
 	}
-	if opts.Predict {
-		saved, err := savedModelConfig(opts.ModelDir, c)
-		if err != nil {
-			return err
-		}
-		c = saved
+	if saved != nil {
+		c.Model, c.Features = saved.Model, saved.Features
 	}
 	opts.Config = c
 	return errors.Join(c.Validate(), runConfig(c).Validate())
@@ -284,6 +311,9 @@ func rankRun(ctx context.Context, opts *Options) error {
 	}
 	if opts.Predict {
 		return predictRun(opts, rc, t, f)
+	}
+	if opts.Search {
+		return searchRun(ctx, opts, rc, f, s)
 	}
 	h := hooks(opts)
 	var cp *checkpoints
@@ -418,22 +448,58 @@ func predictRun(opts *Options, rc ranker.RunConfig, t databench.Table, f *ranker
 	return nil
 }
 
+// SearchReport is what `--model DIR --search` prints: the search figures of
+// a run's report (the same keys as report.json), for the model in Model.
+type SearchReport struct {
+	Benchmark        string              `json:"benchmark"`
+	Dataset          string              `json:"dataset"`
+	Seed             uint64              `json:"seed"`
+	Model            string              `json:"model"`
+	Found            *ranker.Pick        `json:"found"`
+	TopK             []ranker.TopKResult `json:"top_k"`
+	Queries          int                 `json:"queries"`
+	Pick             ranker.Pick         `json:"pick"`
+	Distinct         int                 `json:"distinct_scored"`
+	SearchIterations []ranker.IterResult `json:"search_iterations"`
+	Seconds          float64             `json:"seconds"`
+}
+
+func searchRun(ctx context.Context, opts *Options, rc ranker.RunConfig, f *ranker.Features, s ranker.Sampler) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	tr, err := ranker.LoadCheckpoint(opts.ModelDir, rc.Model, rc.Train.Batch, rc.Train.MicroBatch, f)
+	if err != nil {
+		return err
+	}
+	defer tr.Model.Close()
+	bar := opts.IO.Progress(int64(rc.Search.Iterations), "search")
+	sr, err := ranker.SearchModel(ctx, rc, f, s, tr, func(int) { _ = bar.Add(1) })
+	_ = bar.Finish()
+	if err != nil {
+		return err
+	}
+	r := &SearchReport{Benchmark: string(f.Kind), Dataset: f.Dataset.String(), Seed: rc.Seed, Model: opts.ModelDir,
+		Found: sr.Found, TopK: sr.TopK, Queries: sr.Queries, Pick: sr.Pick, Distinct: sr.Distinct,
+		SearchIterations: sr.Iterations, Seconds: now().Sub(start).Seconds()}
+	if opts.JSON {
+		return printJSON(opts.IO.Out, r)
+	}
+	fmt.Fprintf(opts.IO.Out, "NAR search on %s/%s with %s, seed %d\n", r.Benchmark, r.Dataset, r.Model, r.Seed)
+	printSearch(opts.IO.Out, r.TopK, r.Queries, r.Distinct, r.Pick)
+	fmt.Fprintf(opts.IO.Out, "time %.1fs\n", r.Seconds)
+	return nil
+}
+
 func printReport(w io.Writer, r *ranker.Report) {
 	fmt.Fprintf(w, "NAR on %s/%s, seed %d: %d training archs, %d epochs (best epoch %d, val tier acc %.3f)\n",
 		r.Benchmark, r.Dataset, r.Seed, r.TrainSize, r.Epochs, r.BestEpoch, r.BestValAcc)
 	fmt.Fprintf(w, "held-out (%d archs): Kendall τ-b %.4f (NAR variant %.4f), Spearman ρ %.4f, precision@1%% %.3f, tier acc %.3f\n",
 		r.HeldOut, r.KendallTau, r.KendallTauNAR, r.SpearmanRho, r.PrecisionTop1, r.TierAcc)
 	fmt.Fprintf(w, "best predicted (held-out): %s test %.2f, rank %d\n", r.BestPredicted.Arch, r.BestPredicted.TestAcc, r.BestPredicted.Rank)
-	for _, k := range r.TopK {
-		if k.Best == nil {
-			fmt.Fprintf(w, "search top-%d: no iteration had %d tier-1 predictions\n", k.K, k.K)
-			continue
-		}
-		fmt.Fprintf(w, "search top-%d (oracle best of %d iterations): %s test %.2f, rank %d (%.3f%%), mean %.2f\n",
-			k.K, k.Iterations, k.Best.Arch, k.Best.TestAcc, k.Best.Rank, k.Best.Percentile, k.MeanTestAcc)
-	}
-	fmt.Fprintf(w, "queries %d; non-oracle pick (best score among %d sampled): %s test %.2f, rank %d\n",
-		r.Queries, r.Distinct, r.Pick.Arch, r.Pick.TestAcc, r.Pick.Rank)
+	printSearch(w, r.TopK, r.Queries, r.Distinct, r.Pick)
 	if r.Ensemble > 1 {
 		fmt.Fprintf(w, "ensemble of %d models: the held-out metrics above rank by their mean standardised score (tier acc: first model; its τ-b alone %.4f)\n",
 			r.Ensemble, r.FirstKendallTau)
@@ -443,6 +509,20 @@ func printReport(w io.Writer, r *ranker.Report) {
 			r.VerifiedQueries, v.Arch, v.TestAcc, v.Rank, v.Percentile)
 	}
 	fmt.Fprintf(w, "time %.1fs\n", r.Seconds)
+}
+
+// printSearch prints the search lines of a report.
+func printSearch(w io.Writer, topK []ranker.TopKResult, queries, distinct int, pick ranker.Pick) {
+	for _, k := range topK {
+		if k.Best == nil {
+			fmt.Fprintf(w, "search top-%d: no iteration had %d tier-1 predictions\n", k.K, k.K)
+			continue
+		}
+		fmt.Fprintf(w, "search top-%d (oracle best of %d iterations): %s test %.2f, rank %d (%.3f%%), mean %.2f\n",
+			k.K, k.Iterations, k.Best.Arch, k.Best.TestAcc, k.Best.Rank, k.Best.Percentile, k.MeanTestAcc)
+	}
+	fmt.Fprintf(w, "queries %d; non-oracle pick (best score among %d sampled): %s test %.2f, rank %d\n",
+		queries, distinct, pick.Arch, pick.TestAcc, pick.Rank)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -504,15 +584,10 @@ func encodeFeatures(f *ranker.Features, enc string) error {
 	return nil
 }
 
-// modelConfigFile is the run's configuration saved beside the weights, so
-// that --predict rebuilds the trained model (its size and feature encoding)
-// without the training flags.
-const modelConfigFile = "config.json"
-
-// savedModelConfig returns c with the model and feature settings of the run
-// whose model/ folder is dir (dir/config.json). Models saved before that file
-// existed predict with c as given.
-func savedModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
+// runModelConfig returns the whole configuration of the run whose model/
+// folder is dir (dir/config.json) over c, or c when the folder has no
+// config.json (models saved before it existed).
+func runModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
 	saved, err := configs.LoadRank(filepath.Join(dir, modelConfigFile), c)
 	if errors.Is(err, fs.ErrNotExist) {
 		return c, nil
@@ -523,6 +598,10 @@ func savedModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
 	if saved.Benchmark != c.Benchmark {
 		return c, fmt.Errorf("rank: --model %s: trained on %s, but the command is `nasx rank %s`", dir, saved.Benchmark, c.Benchmark)
 	}
-	c.Model, c.Features = saved.Model, saved.Features
-	return c, nil
+	return saved, nil
 }
+
+// modelConfigFile is the run's configuration saved beside the weights, so
+// that --predict rebuilds the trained model (its size and feature encoding)
+// without the training flags.
+const modelConfigFile = "config.json"

@@ -53,6 +53,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--predict"}, "--predict needs --model"},
 		{[]string{"--model", "x"}, "--model is only used with --predict"},
 		{[]string{"6111"}, "need --predict"},
+		{[]string{"--search"}, "--search needs --model DIR"},
+		{[]string{"--model", "x", "--search", "--predict"}, "--predict and --search cannot be used together"},
+		{[]string{"--model", "x", "--search", "--out", "o"}, "--search writes no run folder"},
 	} {
 		_, err := run(t, "nasbench201", tt.args...)
 		var fe *cli.FlagError
@@ -75,7 +78,7 @@ func TestEveryFlagHasAConfigKey(t *testing.T) {
 	for i := range rt.NumField() {
 		keys[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
 	}
-	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true, "resume": true,
+	notConfig := map[string]bool{"bench": true, "no-cache": true, "config": true, "out": true, "json": true, "model": true, "predict": true, "search": true, "resume": true,
 		"mode": true} // --mode picks the preset the config applies to, as --config picks a file
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if !notConfig[f.Name] && !keys[strings.ReplaceAll(f.Name, "-", "_")] {

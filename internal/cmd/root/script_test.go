@@ -1,7 +1,9 @@
 package root
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,6 +51,29 @@ func TestScripts(t *testing.T) {
 				unlock, err := atomicio.LockDir(ts.MkAbs(args[0]))
 				ts.Check(err)
 				ts.Defer(unlock)
+			},
+			// jsoneq A B KEY... checks that the JSON objects in files A and
+			// B hold equal values under each top-level KEY.
+			"jsoneq": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 3 {
+					ts.Fatalf("usage: jsoneq A B KEY...")
+				}
+				var a, b map[string]json.RawMessage
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &a))
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &b))
+				for _, k := range args[2:] {
+					va, oka := a[k]
+					vb, okb := b[k]
+					if !oka || !okb {
+						ts.Fatalf("key %q: in %s %v, in %s %v", k, args[0], oka, args[1], okb)
+					}
+					var ca, cb bytes.Buffer
+					ts.Check(json.Compact(&ca, va))
+					ts.Check(json.Compact(&cb, vb))
+					if eq := bytes.Equal(ca.Bytes(), cb.Bytes()); eq == neg {
+						ts.Fatalf("key %q: equal %v, want %v\n%s: %s\n%s: %s", k, eq, !neg, args[0], ca.Bytes(), args[1], cb.Bytes())
+					}
+				}
 			},
 		},
 		Condition: func(cond string) (bool, error) {

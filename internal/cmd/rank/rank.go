@@ -207,6 +207,9 @@ func resolveConfig(cmd *cobra.Command, opts *Options) error {
 		// The trained run's settings are the base (its dataset, seed,
 		// features, sampler and search), under --config and the changed
 		// flags; its model and features stay, since the weights need them.
+		if err := checkModelDir(opts.ModelDir); err != nil {
+			return err
+		}
 		r, err := runModelConfig(opts.ModelDir, c)
 		if err != nil {
 			return err
@@ -582,6 +585,18 @@ func encodeFeatures(f *ranker.Features, enc string) error {
 		return f.AddOpTokens()
 	}
 	return nil
+}
+
+// checkModelDir refuses a --model folder without the weights before the
+// benchmark loads, and points at DIR/model when DIR is the run's --out folder.
+func checkModelDir(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, ranker.ModelFile)); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "model", ranker.ModelFile)); err == nil {
+		return fmt.Errorf("rank: --model %s: that is a run's folder; its model is %s", dir, filepath.Join(dir, "model"))
+	}
+	return fmt.Errorf("rank: --model %s: no %s there (want the model/ folder of a run's --out)", dir, ranker.ModelFile)
 }
 
 // runModelConfig returns the whole configuration of the run whose model/

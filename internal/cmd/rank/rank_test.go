@@ -63,6 +63,20 @@ func TestUsageErrors(t *testing.T) {
 			t.Errorf("%v: err = %v, want a usage error with %q", tt.args, err, tt.want)
 		}
 	}
+	run1 := t.TempDir()
+	os.MkdirAll(filepath.Join(run1, "model"), 0o755)
+	os.WriteFile(filepath.Join(run1, "model", "model.safetensors"), nil, 0o644)
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(run1, "nosuch"), "no model.safetensors there"},
+		{run1, "that is a run's folder; its model is " + filepath.Join(run1, "model")},
+	} {
+		if _, err := run(t, "nasbench201", "--model", tt.dir, "--search"); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("--model %s --search: %v, want an error with %q", tt.dir, err, tt.want)
+		}
+	}
+	if o, err := run(t, "nasbench201", "--model", filepath.Join(run1, "model"), "--search"); err != nil || !o.Search {
+		t.Errorf("--model DIR/model --search: %+v, %v", o, err)
+	}
 	if _, err := run(t, "nasbench201", "--epochs", "-1"); err == nil || !strings.Contains(err.Error(), "epochs: got -1") {
 		t.Errorf("--epochs -1: %v", err)
 	}

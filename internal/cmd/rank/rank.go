@@ -108,9 +108,11 @@ best checkpoint so far and the per-epoch stats. The checkpoint stays after the
 run (up to 4 times the model's size: 126 MB for the NB201 preset); delete
 DIR/checkpoint when the space matters, --predict needs only DIR/model.
 
---model DIR --search runs the tier-guided search alone with a trained model
-and the tier statistics saved beside it, with the run's settings (DIR's
-config.json: dataset, search and sampler) under --config and the flags. With
+--model DIR --predict and --model DIR --search start from the trained run's
+settings (DIR/config.json: its dataset, features and model size, sampler and
+search), under --config and the flags; the model size and features stay the
+run's. --search runs the tier-guided search alone with the trained model and
+the tier statistics saved beside it. With
 the run's seed it repeats the run's search exactly; other --seed values show
 how far the found architecture, the top-k picks and the non-oracle pick move
 for one trained model (the reference reports one search).

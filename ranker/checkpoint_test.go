@@ -337,15 +337,19 @@ func TestTrainResumeRefusals(t *testing.T) {
 // A whole Run stopped during training and resumed gives the uninterrupted
 // run's report and model, byte for byte; resuming with no checkpoint is
 // refused.
-func TestRunResumeIsBitIdentical(t *testing.T) {
-	tab := loadNB201(t)
+// tinyRunConfig is a whole run of the tiny model: NB201's sampler and search
+// settings (configs/nar_nb201.json) with 3 iterations of one batch.
+func tinyRunConfig() RunConfig {
 	tc := tinyTrainConfig()
-	cfg := RunConfig{Model: tinyNB201Model(), Train: tc,
-		// NB201's sampler and search settings (configs/nar_nb201.json) with
-		// 3 iterations of one batch.
+	return RunConfig{Model: tinyNB201Model(), Train: tc,
 		Sampler:   SamplerConfig{FlopsThr: 0.35, ParamsThr: 0.3, EdgesThr: 1.5, ForceUniform: true, ReuseStep: 25, MaxTrails: 100},
 		Search:    SearchConfig{Iterations: 3, SampleSize: tc.Batch, NoisyFactor: 0.5, TopK: []int{1, 5}},
 		TrainSize: 24, ValSize: 16, EvalSize: 100, Seed: 5}
+}
+
+func TestRunResumeIsBitIdentical(t *testing.T) {
+	tab := loadNB201(t)
+	cfg := tinyRunConfig()
 	run := func(ctx context.Context, cp Checkpointer, resume bool, onEpoch func(EpochStats)) (*Report, []byte, error) {
 		f, s, err := Load(tab, bench.CIFAR10, cfg.Sampler, cfg.Seed)
 		if err != nil {

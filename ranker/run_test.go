@@ -89,11 +89,7 @@ func contains(s, sub string) bool {
 // pick for pick; another seed gives another search of the same model.
 func TestSearchModelRepeatsTheRunsSearch(t *testing.T) {
 	tab := loadNB201(t)
-	tc := tinyTrainConfig()
-	cfg := RunConfig{Model: tinyNB201Model(), Train: tc,
-		Sampler:   SamplerConfig{FlopsThr: 0.35, ParamsThr: 0.3, EdgesThr: 1.5, ForceUniform: true, ReuseStep: 25, MaxTrails: 100},
-		Search:    SearchConfig{Iterations: 4, SampleSize: tc.Batch, NoisyFactor: 0.5, TopK: []int{1, 5}},
-		TrainSize: 24, ValSize: 16, EvalSize: 100, Seed: 5}
+	cfg := tinyRunConfig()
 	f, s, err := Load(tab, bench.CIFAR10, cfg.Sampler, cfg.Seed)
 	if err != nil {
 		t.Fatal(err)

@@ -90,3 +90,6 @@ func dotTaps2DAVX2(y, x *float32, offs *int, taps, n, rows, ys, xs int, out *flo
 
 //go:noescape
 func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, width int)
+
+//go:noescape
+func expRowAVX2(x *float32, n int, m float64, dst *float32, store int, acc *[2]float64, cs *[12][4]float64)

@@ -427,3 +427,69 @@ d64loop:
 	VZEROUPPER
 	MOVSD X0, ret+24(FP)
 	RET
+
+// func expRowAVX2(x *float32, n int, m float64, dst *float32, store int, acc *[2]float64, cs *[12][4]float64)
+// The exponential pass of softmax32 over x[:n] (n > 0 a multiple of 4), four float64 lanes with the scalar
+// loop's operations in its order, each rounded on its own (no fused multiply-add), so the results are the
+// scalar loop's bit for bit: t = max(x−m, −104), k = trunc(t·(−log2e) + 1/2), r = t + k·ln2,
+// e = Horner(r) · 2^−k. With store ≠ 0, dst[i] = float32(e). acc holds the loop's two sums (even and odd
+// indices) and is updated in place: acc[0] += e0 then e2, acc[1] += e1 then e3, as the scalar loop adds.
+// cs holds the constants, each repeated in four lanes (see expConsts).
+TEXT ·expRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSD m+16(FP), Y15
+	MOVQ dst+24(FP), DI
+	MOVQ store+32(FP), DX
+	MOVQ acc+40(FP), BX
+	MOVQ cs+48(FP), R8
+	VMOVUPD (BX), X14
+	VMOVUPD 352(R8), Y13
+	XORQ AX, AX
+
+eloop:
+	CMPQ AX, CX
+	JGE  edone
+	VCVTPS2PD (SI)(AX*4), Y0
+	VSUBPD Y15, Y0, Y0
+	VMAXPD 0(R8), Y0, Y0
+	VMULPD 32(R8), Y0, Y1
+	VADDPD 64(R8), Y1, Y1
+	VCVTTPD2DQY Y1, X1
+	VPMOVSXDQ X1, Y3
+	VCVTDQ2PD X1, Y1
+	VMULPD 96(R8), Y1, Y1
+	VADDPD Y1, Y0, Y0
+	VMULPD 128(R8), Y0, Y2
+	VADDPD 160(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 192(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 224(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 256(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 288(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 320(R8), Y2, Y2
+	VMULPD Y0, Y2, Y2
+	VADDPD 320(R8), Y2, Y2
+	VPSUBQ Y3, Y13, Y3
+	VPSLLQ $52, Y3, Y3
+	VMULPD Y3, Y2, Y2
+	TESTQ DX, DX
+	JZ    enostore
+	VCVTPD2PSY Y2, X1
+	VMOVUPS X1, (DI)(AX*4)
+
+enostore:
+	VADDPD X2, X14, X14
+	VEXTRACTF128 $1, Y2, X1
+	VADDPD X1, X14, X14
+	ADDQ $4, AX
+	JMP  eloop
+
+edone:
+	VMOVUPD X14, (BX)
+	VZEROUPPER
+	RET

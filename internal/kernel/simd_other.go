@@ -68,3 +68,7 @@ func taps2DNarrowAVX2(y, a, x *float32, offs *int, taps, acc, groups, ys, xs, wi
 func pack4AVX2(dst, a *float32, lda, n int) { panic("kernel: no AVX2 kernels") }
 
 func pack4TAVX2(dst, a *float32, lda, n int) { panic("kernel: no AVX2 kernels") }
+
+func expRowAVX2(x *float32, n int, m float64, dst *float32, store int, acc *[2]float64, cs *[12][4]float64) {
+	panic("kernel: no AVX2 kernels")
+}

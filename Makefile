@@ -18,6 +18,7 @@ install: ## Install nasx into $GOBIN (or $GOPATH/bin)
 
 test: ## Run every test (reads ../shared/data when present; skips tests that need it otherwise)
 	$(GO) vet $(PKGS)
+	GOARCH=arm64 $(GO) vet $(PKGS) # the portable kernels (no AVX2) and their tests compile off amd64 too
 	$(GO) test -count=1 -timeout 9m $(PKGS)
 
 test-short: ## Run the fast tests only

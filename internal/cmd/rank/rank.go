@@ -112,10 +112,10 @@ DIR/checkpoint when the space matters, --predict needs only DIR/model.
 settings (DIR/config.json: its dataset, features and model size, sampler and
 search), under --config and the flags; the model size and features stay the
 run's. --search runs the tier-guided search alone with the trained model and
-the tier statistics saved beside it. With
-the run's seed it repeats the run's search exactly; other --seed values show
-how far the found architecture, the top-k picks and the non-oracle pick move
-for one trained model (the reference reports one search).
+the tier statistics saved beside it. With the run's seed it repeats the run's
+search exactly; other --seed values show how far the found architecture, the
+top-k picks and the non-oracle pick move for one trained model (the reference
+reports one search).
 
 --resume continues a stopped run (Ctrl-C, SIGTERM, a crash or a kill) from the
 last completed epoch of DIR's checkpoint, with the same benchmark, config file
@@ -619,6 +619,6 @@ func runModelConfig(dir string, c configs.Rank) (configs.Rank, error) {
 }
 
 // modelConfigFile is the run's configuration saved beside the weights, so
-// that --predict rebuilds the trained model (its size and feature encoding)
-// without the training flags.
+// that --predict and --search rebuild the trained model (its size and
+// feature encoding) and take the run's settings without the training flags.
 const modelConfigFile = "config.json"

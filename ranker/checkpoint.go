@@ -330,12 +330,12 @@ func (c DirCheckpointer) Path(member int) string {
 // Load implements Checkpointer.
 func (c DirCheckpointer) Load(member int) (*TrainState, error) {
 	p := c.Path(member)
-	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
 	// weights.ReadFile streams the file: the checkpoint (126 MB for the
 	// NB201 preset) is never held as raw bytes beside its tensors.
 	f, err := weights.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ranker: %w", err)
 	}

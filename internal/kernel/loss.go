@@ -240,33 +240,66 @@ func SoftCrossEntropy[T Float](logits, q []T, rows, c int, eps float64, dlogits,
 
 // MaskedMSE returns Σ_r mask[r]·mean_j (pred[r,j] − target[r,j])² / Σ_r mask[r] for pred and target laid out
 // as (rows, d) and one mask entry per row, as α-DARTS' utils.MaskMSE (norm_pix_loss off). The caller checks
-// that Σ mask ≠ 0; msum is that sum. When dpred or dtarget is non-nil it writes the gradients scaled by g:
-// dpred = g·mask[r]·2(pred − target)/(d·Σ mask) and dtarget = −dpred.
+// that Σ mask ≠ 0; msum is that sum. When dpred or dtarget is non-nil it writes only the gradients, scaled
+// by g, and returns 0: dpred = g·mask[r]·2(pred − target)/(d·Σ mask) and dtarget = −dpred.
+//
+// Each row's squared error is one float64 sum in the order of j; the loss pass runs four rows' sums at once,
+// so that the four chains of dependent additions overlap (one chain alone waits an add's latency per
+// element), with the same value for every row.
 func MaskedMSE[T Float](pred, target, mask []T, rows, d int, msum float64, dpred, dtarget []T, g float64) float64 {
+	if dpred != nil || dtarget != nil {
+		ParallelFor(rows, func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				ps, ts := pred[r*d:(r+1)*d], target[r*d:(r+1)*d]
+				k := g * float64(mask[r]) * 2 / (float64(d) * msum)
+				if dpred != nil {
+					out := dpred[r*d : (r+1)*d]
+					for j, v := range ps {
+						out[j] = T(k * (float64(v) - float64(ts[j])))
+					}
+				}
+				if dtarget != nil {
+					out := dtarget[r*d : (r+1)*d]
+					for j, v := range ps {
+						out[j] = T(-k * (float64(v) - float64(ts[j])))
+					}
+				}
+			}
+		})
+		return 0
+	}
 	losses := make([]float64, rows)
 	ParallelFor(rows, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
+		r := lo
+		for ; r+4 <= hi; r += 4 {
+			p0, p1, p2, p3 := pred[r*d:(r+1)*d], pred[(r+1)*d:(r+2)*d], pred[(r+2)*d:(r+3)*d], pred[(r+3)*d:(r+4)*d]
+			t0, t1, t2, t3 := target[r*d:(r+1)*d], target[(r+1)*d:(r+2)*d], target[(r+2)*d:(r+3)*d], target[(r+3)*d:(r+4)*d]
+			p1, p2, p3 = p1[:len(p0)], p2[:len(p0)], p3[:len(p0)]
+			t0, t1, t2, t3 = t0[:len(p0)], t1[:len(p0)], t2[:len(p0)], t3[:len(p0)]
+			var s0, s1, s2, s3 float64
+			for j := range p0 {
+				e0 := float64(p0[j]) - float64(t0[j])
+				e1 := float64(p1[j]) - float64(t1[j])
+				e2 := float64(p2[j]) - float64(t2[j])
+				e3 := float64(p3[j]) - float64(t3[j])
+				s0 += e0 * e0
+				s1 += e1 * e1
+				s2 += e2 * e2
+				s3 += e3 * e3
+			}
+			losses[r] = float64(mask[r]) * s0 / float64(d)
+			losses[r+1] = float64(mask[r+1]) * s1 / float64(d)
+			losses[r+2] = float64(mask[r+2]) * s2 / float64(d)
+			losses[r+3] = float64(mask[r+3]) * s3 / float64(d)
+		}
+		for ; r < hi; r++ {
 			ps, ts := pred[r*d:(r+1)*d], target[r*d:(r+1)*d]
-			m := float64(mask[r])
 			var s float64
 			for j, v := range ps {
 				e := float64(v) - float64(ts[j])
 				s += e * e
 			}
-			losses[r] = m * s / float64(d)
-			k := g * m * 2 / (float64(d) * msum)
-			if dpred != nil {
-				out := dpred[r*d : (r+1)*d]
-				for j, v := range ps {
-					out[j] = T(k * (float64(v) - float64(ts[j])))
-				}
-			}
-			if dtarget != nil {
-				out := dtarget[r*d : (r+1)*d]
-				for j, v := range ps {
-					out[j] = T(-k * (float64(v) - float64(ts[j])))
-				}
-			}
+			losses[r] = float64(mask[r]) * s / float64(d)
 		}
 	})
 	var s float64

@@ -1,6 +1,7 @@
 package numtest
 
 import (
+	"flag"
 	"testing"
 	"time"
 )
@@ -13,4 +14,12 @@ func ReportCPU(b *testing.B, start time.Duration) {
 	if b.N > 0 {
 		b.ReportMetric(float64(CPUTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	}
+}
+
+// Benchmarking reports whether the test binary was asked to run benchmarks (-test.bench set). A TestMain
+// that turns on a checking mode that costs time, such as op.PoisonOutputs, leaves it off then, so that the
+// benchmarks time what training runs. Call it after flag.Parse.
+func Benchmarking() bool {
+	f := flag.Lookup("test.bench")
+	return f != nil && f.Value.String() != ""
 }

@@ -69,7 +69,7 @@ func elementwise(name string, in []G.Value, f32 func(dst, x []float32), f64 func
 	if err != nil {
 		return nil, err
 	}
-	y := newLike(dt, ds[0].Shape()...)
+	y := newOut(dt, ds[0].Shape()...)
 	byDtype(dt, func() { f32(data[float32](y), data[float32](ds[0])) },
 		func() { f64(data[float64](y), data[float64](ds[0])) })
 	return y, nil
@@ -84,7 +84,7 @@ func elementwise2(name string, in []G.Value, f32 func(dst, a, b []float32), f64 
 	if !ds[0].Shape().Eq(ds[1].Shape()) {
 		return nil, shapeErrorf(name, "input shapes %v and %v differ", ds[0].Shape(), ds[1].Shape())
 	}
-	y := newLike(dt, ds[0].Shape()...)
+	y := newOut(dt, ds[0].Shape()...)
 	byDtype(dt, func() { f32(data[float32](y), data[float32](ds[0]), data[float32](ds[1])) },
 		func() { f64(data[float64](y), data[float64](ds[0]), data[float64](ds[1])) })
 	return y, nil

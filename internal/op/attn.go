@@ -51,7 +51,7 @@ func BatchedMatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
 			batch = 1
 		}
 		aIdx, bIdx := broadcastIndex(s[:r-2], as[:r-2]), broadcastIndex(s[:r-2], bs[:r-2])
-		y := newLike(dt, s...)
+		y := newOut(dt, s...)
 		dims := kernel.MatMulDims{M: m, N: n, K: k, TransA: transA, TransB: transB}
 		byDtype(dt, func() {
 			kernel.BatchedMatMulIndexed(data[float32](y), data[float32](ds[0]), data[float32](ds[1]), batch, aIdx, bIdx, dims, 1, 0)
@@ -139,7 +139,7 @@ func sumToLeading(g *G.Node, target tensor.Shape) (*G.Node, error) {
 			return nil, shapeErrorf(b.name, "gradient %v cannot sum to %v", gs, target)
 		}
 		idx := broadcastIndex(gs[:r-2], target[:r-2])
-		out := newLike(dt, target...)
+		out := newOut(dt, target...)
 		block := target[r-2] * target[r-1]
 		byDtype(dt, func() { kernel.SumBlocks(data[float32](out), data[float32](ds[0]), idx, block) },
 			func() { kernel.SumBlocks(data[float64](out), data[float64](ds[0]), idx, block) })

@@ -1,6 +1,7 @@
 package op
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"sort"
@@ -80,8 +81,9 @@ type poolEntry struct {
 	alive      func() unsafe.Pointer // nil once the buffer was collected
 }
 
-// get returns a zeroed buffer of class c, wrapped in a dense tensor of the given shape.
-func (p *bufferPool) get(dt tensor.Dtype, shape []int) *tensor.Dense {
+// get returns a buffer of class c, wrapped in a dense tensor of the given shape: zeroed when zero is set,
+// else holding whatever it held before (see newOut).
+func (p *bufferPool) get(dt tensor.Dtype, shape []int, zero bool) *tensor.Dense {
 	n := 1
 	for _, d := range shape {
 		n *= d
@@ -92,22 +94,31 @@ func (p *bufferPool) get(dt tensor.Dtype, shape []int) *tensor.Dense {
 	c := poolClass{dt, n}
 	var backing any
 	if dt == tensor.Float32 {
-		backing = poolSlice[float32](p, c)
+		backing = poolSlice[float32](p, c, zero)
 	} else {
-		backing = poolSlice[float64](p, c)
+		backing = poolSlice[float64](p, c, zero)
 	}
 	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing))
 }
 
-// poolSlice returns a zeroed []T of class c: a free buffer if there is one, else a new one, registered.
-func poolSlice[T float32 | float64](p *bufferPool, c poolClass) []T {
+// poolSlice returns a []T of class c, zeroed when zero is set: a free buffer if there is one, else a new one,
+// registered. Under PoisonOutputs a buffer that is not zeroed is filled with NaN, new or not.
+func poolSlice[T float32 | float64](p *bufferPool, c poolClass, zero bool) []T {
 	if ptr := p.take(c); ptr != nil {
 		s := unsafe.Slice((*T)(ptr), c.n)
-		kernel.Zero(s)
+		switch {
+		case zero:
+			kernel.Zero(s)
+		case poison.Load():
+			fillNaN(s)
+		}
 		return s
 	}
 	p.fresh.Add(1)
 	s := make([]T, c.n)
+	if !zero && poison.Load() {
+		fillNaN(s)
+	}
 	w := weak.Make(&s[0])
 	start := uintptr(unsafe.Pointer(&s[0]))
 	p.register(poolEntry{start: start, end: start + uintptr(c.n)*unsafe.Sizeof(s[0]), class: c,
@@ -232,4 +243,19 @@ func pollTime() (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(us) * time.Microsecond, true
+}
+
+var poison atomic.Bool
+
+// PoisonOutputs makes every op output that newOut hands out (an output its kernel overwrites whole) start as
+// NaN instead of whatever its buffer held, so that a kernel that leaves an element unwritten, or reads its
+// output before writing it, gives NaN in the tests. It is a testing hook: the ops' golden and gradient tests
+// run with it on.
+func PoisonOutputs(on bool) { poison.Store(on) }
+
+func fillNaN[T float32 | float64](s []T) {
+	nan := T(math.NaN())
+	for i := range s {
+		s[i] = nan
+	}
 }

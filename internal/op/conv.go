@@ -151,7 +151,7 @@ func (op conv2dOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := newLike(dt, g.N, g.K, g.OutH(), g.OutW())
+	y := newOut(dt, g.N, g.K, g.OutH(), g.OutW())
 	if dt == tensor.Float32 {
 		convForward[float32](g, ds, y)
 	} else {
@@ -279,7 +279,7 @@ func (op convBwdDataOp) Do(in ...G.Value) (G.Value, error) {
 	if op.p.ReLU && !ds[2].Shape().Eq(tensor.Shape{g.N, g.C, g.H, g.W}) {
 		return nil, shapeErrorf(op.String(), "input %v does not match its gradient (%d, %d, %d, %d)", ds[2].Shape(), g.N, g.C, g.H, g.W)
 	}
-	dx := newLike(dt, g.N, g.C, g.H, g.W)
+	dx := newOut(dt, g.N, g.C, g.H, g.W)
 	if dt == tensor.Float32 {
 		convBackwardData[float32](g, ds, dx)
 	} else {
@@ -358,7 +358,7 @@ func (op convBwdFilterOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw := newLike(dt, g.K, g.C/g.Groups, g.KH, g.KW)
+	dw := newOut(dt, g.K, g.C/g.Groups, g.KH, g.KW)
 	if dt == tensor.Float32 {
 		kernel.Conv2dBackwardFilter(g, data[float32](ds[0]), data[float32](ds[1]), data[float32](dw))
 	} else {
@@ -399,7 +399,7 @@ func (op biasGradOp) Do(in ...G.Value) (G.Value, error) {
 	if len(s) != 4 {
 		return nil, shapeErrorf(op.String(), "want 4-D output gradient, got %v", s)
 	}
-	db := newLike(dt, s[1])
+	db := newOut(dt, s[1])
 	if dt == tensor.Float32 {
 		kernel.ConvBiasGrad(s[0], s[1], s[2]*s[3], data[float32](ds[0]), data[float32](db))
 	} else {

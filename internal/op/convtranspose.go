@@ -138,7 +138,7 @@ func (op convTransposeOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := newLike(dt, g.N, g.C, g.H, g.W)
+	y := newOut(dt, g.N, g.C, g.H, g.W)
 	if dt == tensor.Float32 {
 		convTransposeForward[float32](g, ds, y)
 	} else {

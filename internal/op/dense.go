@@ -48,7 +48,7 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 			return nil, shapeErrorf(name, "x %v, weight %v", ds[0].Shape(), ds[1].Shape())
 		}
 		s, _ := o.shape([]tensor.Shape{ds[0].Shape()})
-		y := newLike(dt, s...)
+		y := newOut(dt, s...)
 		dims := kernel.MatMulDims{M: rows, N: out, K: inF, TransB: true}
 		byDtype(dt, func() {
 			kernel.BatchedMatMul(data[float32](y), data[float32](ds[0]), data[float32](ds[1]), 1, dims, 1, 0)
@@ -79,7 +79,7 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 			rows, _ := leading(ds[1].Shape())
 			s := ds[1].Shape().Clone()
 			s[len(s)-1] = inF
-			dx := newLike(dt, s...)
+			dx := newOut(dt, s...)
 			dims := kernel.MatMulDims{M: rows, N: inF, K: out}
 			byDtype(dt, func() {
 				kernel.BatchedMatMul(data[float32](dx), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0)
@@ -98,7 +98,7 @@ func Linear(x, weight, bias *G.Node) (*G.Node, error) {
 				return nil, err
 			}
 			rows, _ := leading(ds[0].Shape())
-			dw := newLike(dt, out, inF)
+			dw := newOut(dt, out, inF)
 			dims := kernel.MatMulDims{M: out, N: inF, K: rows, TransA: true}
 			byDtype(dt, func() {
 				kernel.BatchedMatMul(data[float32](dw), data[float32](ds[1]), data[float32](ds[0]), 1, dims, 1, 0)
@@ -136,7 +136,7 @@ func columnSums(g *G.Node, d int) (*G.Node, error) {
 			return nil, err
 		}
 		rows, dd := leading(ds[0].Shape())
-		out := newLike(dt, dd)
+		out := newOut(dt, dd)
 		byDtype(dt, func() { kernel.ColumnSums(data[float32](out), data[float32](ds[0]), rows, dd) },
 			func() { kernel.ColumnSums(data[float64](out), data[float64](ds[0]), rows, dd) })
 		return out, nil
@@ -201,7 +201,7 @@ func WeightedSum(w *G.Node, terms ...Term) (*G.Node, error) {
 				return nil, shapeErrorf(name, "term %d has shape %v, term 0 has %v", j-1, ds[j].Shape(), ds[1].Shape())
 			}
 		}
-		y := newLike(dt, ds[1].Shape()...)
+		y := newOut(dt, ds[1].Shape()...)
 		byDtype(dt, func() { wsumForward[float32](y, ds, idx) }, func() { wsumForward[float64](y, ds, idx) })
 		return y, nil
 	}
@@ -219,7 +219,7 @@ func WeightedSum(w *G.Node, terms ...Term) (*G.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			out := newLike(dt, k)
+			out := newLike(dt, k) // entries of w that no term uses (DARTS' "none") stay 0
 			byDtype(dt, func() { wsumGradW[float32](out, ds, idx) }, func() { wsumGradW[float64](out, ds, idx) })
 			return out, nil
 		}
@@ -265,7 +265,7 @@ func scaleByEntry(w, g *G.Node, i int) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := newLike(dt, ds[1].Shape()...)
+		out := newOut(dt, ds[1].Shape()...)
 		byDtype(dt, func() { kernel.Scale(data[float32](out), data[float32](ds[1]), data[float32](ds[0])[i]) },
 			func() { kernel.Scale(data[float64](out), data[float64](ds[1]), data[float64](ds[0])[i]) })
 		return out, nil

@@ -148,7 +148,7 @@ func (d *Dropout) Apply(x *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		y := newLike(dt, ds[0].Shape()...)
+		y := newOut(dt, ds[0].Shape()...)
 		byDtype(dt, func() { dropForward[float32](d, st, y, ds[0]) }, func() { dropForward[float64](d, st, y, ds[0]) })
 		return y, nil
 	}
@@ -159,7 +159,7 @@ func (d *Dropout) Apply(x *G.Node) (*G.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			dx := newLike(dt, ds[0].Shape()...)
+			dx := newOut(dt, ds[0].Shape()...)
 			byDtype(dt, func() { err = dropBackward[float32](d, st, b.name, dx, ds[0]) },
 				func() { err = dropBackward[float64](d, st, b.name, dx, ds[0]) })
 			return dx, err

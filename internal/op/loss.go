@@ -38,7 +38,7 @@ func softmax(x *G.Node, log bool) (*G.Node, error) {
 			return nil, err
 		}
 		rows, d := leading(ds[0].Shape())
-		y := newLike(dt, ds[0].Shape()...)
+		y := newOut(dt, ds[0].Shape()...)
 		byDtype(dt, func() { kernel.Softmax(data[float32](y), data[float32](ds[0]), rows, d, log) },
 			func() { kernel.Softmax(data[float64](y), data[float64](ds[0]), rows, d, log) })
 		return y, nil
@@ -54,7 +54,7 @@ func softmax(x *G.Node, log bool) (*G.Node, error) {
 				return nil, shapeErrorf(b.name, "output %v and gradient %v differ", ds[0].Shape(), ds[1].Shape())
 			}
 			rows, d := leading(ds[0].Shape())
-			dx := newLike(dt, ds[0].Shape()...)
+			dx := newOut(dt, ds[0].Shape()...)
 			byDtype(dt, func() {
 				kernel.SoftmaxBackward(data[float32](dx), data[float32](ds[0]), data[float32](ds[1]), rows, d, log)
 			},
@@ -114,7 +114,7 @@ func CrossEntropy(logits, target *G.Node, smoothing float64) (*G.Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			dx := newLike(dt, ds[0].Shape()...)
+			dx := newOut(dt, ds[0].Shape()...)
 			byDtype(dt, func() { ceRun[float32](ds[0], target, smoothing, dx, g) },
 				func() { ceRun[float64](ds[0], target, smoothing, dx, g) })
 			return dx, nil
@@ -212,7 +212,7 @@ func SoftCrossEntropy(logits, q *G.Node, smoothing float64) (*G.Node, error) {
 		n, c := ds[0].Shape()[0], ds[0].Shape()[1]
 		var out *tensor.Dense
 		if which >= 0 {
-			out = newLike(dt, n, c)
+			out = newOut(dt, n, c)
 		}
 		var loss float64
 		byDtype(dt, func() {
@@ -282,7 +282,7 @@ func MaskedMSE(pred, target, mask *G.Node) (*G.Node, error) {
 		var msum float64
 		var out *tensor.Dense
 		if which >= 0 {
-			out = newLike(dt, ps...)
+			out = newOut(dt, ps...)
 		}
 		var loss float64
 		byDtype(dt, func() { msum = sumOf(data[float32](ds[2])) }, func() { msum = sumOf(data[float64](ds[2])) })
@@ -356,7 +356,7 @@ func RankLoss(scores, targets *G.Node) (*G.Node, error) {
 		}
 		var out *tensor.Dense
 		if grad {
-			out = newLike(dt, ds[0].Shape()...)
+			out = newOut(dt, ds[0].Shape()...)
 		}
 		var loss float64
 		f32 := func() {

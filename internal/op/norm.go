@@ -179,7 +179,7 @@ func bnForward[T kernel.Float](bn *BatchNorm2d, ds []*tensor.Dense) (*tensor.Den
 	if len(ds) == 3 {
 		gamma, beta = data[T](ds[1]), data[T](ds[2])
 	}
-	y := newLike(ds[0].Dtype(), s...)
+	y := newOut(ds[0].Dtype(), s...)
 	bn.mu.Lock()
 	defer bn.mu.Unlock()
 	if !bn.training {
@@ -258,7 +258,7 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 	}
 	training := bn.Training()
 	if which == 2 { // dbias = Σ dy needs no statistics
-		out := newLike(x.Dtype(), c)
+		out := newOut(x.Dtype(), c)
 		db := data[T](out)
 		dys := data[T](dy)
 		kernel.ParallelFor(c, func(lo, hi int) {
@@ -282,13 +282,13 @@ func bnBackward[T kernel.Float](bn *BatchNorm2d, which int, ds []*tensor.Dense) 
 	var out *tensor.Dense
 	switch which {
 	case 0:
-		out = newLike(x.Dtype(), s...)
+		out = newOut(x.Dtype(), s...)
 		dx = data[T](out)
 	case 1:
-		out = newLike(x.Dtype(), c)
+		out = newOut(x.Dtype(), c)
 		dgamma = data[T](out)
 	default:
-		out = newLike(x.Dtype(), c)
+		out = newOut(x.Dtype(), c)
 		dbeta = data[T](out)
 	}
 	kernel.BatchNormBackward(dx, dgamma, dbeta, data[T](x), data[T](dy), n, c, hw, mean, variance, gamma, bn.cfg.Eps, training)
@@ -332,7 +332,7 @@ func LayerNorm(x, weight, bias *G.Node, eps float64) (*G.Node, error) {
 		if dd != d {
 			return nil, shapeErrorf(name, "x has shape %v, want last dimension %d", ds[0].Shape(), d)
 		}
-		y := newLike(dt, ds[0].Shape()...)
+		y := newOut(dt, ds[0].Shape()...)
 		byDtype(dt, func() { lnForward[float32](y, ds, rows, d, eps) }, func() { lnForward[float64](y, ds, rows, d, eps) })
 		return y, nil
 	}
@@ -357,9 +357,9 @@ func LayerNorm(x, weight, bias *G.Node, eps float64) (*G.Node, error) {
 				rows, _ := leading(xv.Shape())
 				var out *tensor.Dense
 				if which == 0 {
-					out = newLike(dt, xv.Shape()...)
+					out = newOut(dt, xv.Shape()...)
 				} else {
-					out = newLike(dt, d)
+					out = newOut(dt, d)
 				}
 				byDtype(dt, func() { lnBackward[float32](out, which, ds, xv, dy, rows, d, eps) },
 					func() { lnBackward[float64](out, which, ds, xv, dy, rows, d, eps) })

@@ -167,9 +167,19 @@ func denseArgs(name string, vs []G.Value) ([]*tensor.Dense, tensor.Dtype, error)
 	return out, dt, nil
 }
 
-// newLike returns a zeroed dense tensor of the given dtype and shape, from the Buffers pool.
+// newLike returns a zeroed dense tensor of the given dtype and shape, from the Buffers pool, for a kernel that
+// adds into its output.
 func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
-	return buffers.get(dt, shape)
+	return buffers.get(dt, shape, true)
+}
+
+// newOut returns a dense tensor of the given dtype and shape from the Buffers pool, not cleared: its elements
+// hold whatever a previous op left there, so it is for a kernel that overwrites every element of its output
+// without reading it first. Clearing a recycled buffer costs a pass over memory, and a clear split over the
+// cores (kernel.Zero) leaves the output's cache lines on the other core for the kernel to pull back. The
+// op tests run with PoisonOutputs, so that an output that is not overwritten whole shows up as NaN.
+func newOut(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	return buffers.get(dt, shape, false)
 }
 
 // data returns the backing slice of d as []T. d must hold T and be contiguous and non-scalar; values that

@@ -109,7 +109,7 @@ func (op poolOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := newLike(dt, g.N, g.C, g.OutH(), g.OutW())
+	y := newOut(dt, g.N, g.C, g.OutH(), g.OutW())
 	switch {
 	case dt == tensor.Float32 && op.avg:
 		kernel.AvgPool2dForward(g, op.countIncludePad, data[float32](ds[0]), data[float32](y))
@@ -214,7 +214,7 @@ func (op poolBwdOp) Do(in ...G.Value) (G.Value, error) {
 	if !op.fwd.avg && (!ds[0].Shape().Eq(tensor.Shape{g.N, g.C, g.H, g.W}) || !ds[1].Shape().Eq(dy.Shape())) {
 		return nil, shapeErrorf(op.String(), "input %v and output %v do not match output gradient %v", ds[0].Shape(), ds[1].Shape(), dy.Shape())
 	}
-	dx := newLike(dt, g.N, g.C, g.H, g.W)
+	dx := newOut(dt, g.N, g.C, g.H, g.W)
 	switch {
 	case dt == tensor.Float32 && op.fwd.avg:
 		kernel.AvgPool2dBackward(g, op.fwd.countIncludePad, data[float32](dy), data[float32](dx))
@@ -270,7 +270,7 @@ func (op globalAvgPoolOp) Do(in ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	xs := ds[0].Shape()
-	y := newLike(dt, s...)
+	y := newOut(dt, s...)
 	if dt == tensor.Float32 {
 		kernel.GlobalAvgPoolForward(xs[0]*xs[1], xs[2]*xs[3], data[float32](ds[0]), data[float32](y))
 	} else {
@@ -327,7 +327,7 @@ func (op globalAvgPoolBwdOp) Do(in ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx := newLike(dt, s...)
+	dx := newOut(dt, s...)
 	if dt == tensor.Float32 {
 		kernel.GlobalAvgPoolBackward(s[0]*s[1], op.h*op.w, data[float32](ds[0]), data[float32](dx))
 	} else {

@@ -44,7 +44,7 @@ func RepeatAxis(x *G.Node, axis, n int) (*G.Node, error) {
 		}
 		out := xs.Clone()
 		out[axis] = n
-		y := newLike(dt, out...)
+		y := newOut(dt, out...)
 		byDtype(dt, func() { repeatBlocks(data[float32](y), data[float32](ds[0]), outer, inner, n) },
 			func() { repeatBlocks(data[float64](y), data[float64](ds[0]), outer, inner, n) })
 		return y, nil
@@ -94,7 +94,7 @@ func SumAxis(x *G.Node, axis int) (*G.Node, error) {
 		}
 		out := xs.Clone()
 		out[axis] = 1
-		y := newLike(dt, out...)
+		y := newLike(dt, out...) // sumBlocks adds into y
 		byDtype(dt, func() { sumBlocks(data[float32](y), data[float32](ds[0]), outer, inner, xs[axis]) },
 			func() { sumBlocks(data[float64](y), data[float64](ds[0]), outer, inner, xs[axis]) })
 		return y, nil

@@ -33,7 +33,7 @@ func SwapAxes12(x *G.Node) (*G.Node, error) {
 		if len(s) != 4 {
 			return nil, shapeErrorf(name, "x %v: want rank 4", s)
 		}
-		y := newLike(dt, s[0], s[2], s[1], s[3])
+		y := newOut(dt, s[0], s[2], s[1], s[3])
 		byDtype(dt, func() { swap12(data[float32](y), data[float32](ds[0]), s[0], s[1], s[2], s[3]) },
 			func() { swap12(data[float64](y), data[float64](ds[0]), s[0], s[1], s[2], s[3]) })
 		return y, nil

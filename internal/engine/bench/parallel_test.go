@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,18 @@ func TestParallelOpsBitIdentical(t *testing.T) {
 				return bl.lossV.Data().(float32), grads
 			}
 			wantLoss, want := run(1)
+			// NaN bits can equal NaN bits: the reference itself must be finite (the package's tests poison
+			// the outputs that kernels overwrite, see main_test.go).
+			if math.IsNaN(float64(wantLoss)) || math.IsInf(float64(wantLoss), 0) {
+				t.Fatalf("sequential loss %v", wantLoss)
+			}
+			for i := range want {
+				for j, v := range want[i] {
+					if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+						t.Fatalf("sequential gradient %d element %d = %v", i, j, v)
+					}
+				}
+			}
 			for _, c := range []struct {
 				procs, workers int // workers 0: sequential machine
 				help, noPoll   bool
@@ -120,5 +133,51 @@ func TestMachineGoroutinesExit(t *testing.T) {
 			t.Fatalf("%d goroutines 10 s after the machine closed, %d before it ran", runtime.NumGoroutine(), base)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestParallelOpsError: an op that fails on a machine with G.ParallelOps (a MaskedMSE whose mask is all 0,
+// which is an error, after a mixed edge and before its backward pass) makes RunAll return that op's error,
+// with the instruction's position, and the machine neither hangs nor runs the reads after the ops (the loss
+// stays unset); after Reset it fails the same way again.
+func TestParallelOpsError(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	b := newBuilder(4)
+	x := b.input("x", edgeN, edgeC, edgeH, edgeW)
+	w := must(op.Softmax(must(G.Reshape(b.alphas(1), tensor.Shape{8}))))
+	y := must(op.WeightedSum(w, b.mixedTerms(x, 0)...))
+	rows := edgeN * edgeC * edgeH
+	flat := must(G.Reshape(y, tensor.Shape{rows, edgeW}))
+	target := b.input("target", rows, edgeW)
+	mask := G.NewTensor(b.g, tensor.Float32, 1, G.WithShape(rows), G.WithName("mask"),
+		G.WithValue(tensor.New(tensor.WithShape(rows), tensor.WithBacking(make([]float32, rows)))))
+	loss := must(op.MaskedMSE(flat, target, mask))
+	grads, err := G.Grad(loss, b.params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lossV G.Value
+	roots := G.Nodes{G.Read(loss, &lossV)}
+	for _, gr := range grads {
+		roots = append(roots, G.Read(gr, new(G.Value)))
+	}
+	g := b.g.SubgraphRoots(roots...)
+	m := G.NewTapeMachine(g, append(op.VMOpts(), G.BindDualValues(b.params...))...)
+	defer m.Close()
+	for range 2 {
+		m.Reset()
+		done := make(chan error, 1)
+		go func() { done <- m.RunAll() }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "no masked patch") || !strings.Contains(err.Error(), "PC ") {
+				t.Fatalf("RunAll: %v, want the MaskedMSE error with its PC", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("RunAll did not return within 30 s of a failing op")
+		}
+		if lossV != nil {
+			t.Fatalf("the loss was read (%v) although its op failed", lossV)
+		}
 	}
 }

@@ -21,12 +21,15 @@ import (
 // ParallelOps is a TapeMachine option: RunAll runs up to workers
 // instructions at once, each as soon as the instructions it depends on
 // have run (the values it reads are written, the register it writes is no
-// longer needed). Among the ready instructions, the one earliest in the
-// program goes first, so that memory use stays close to the sequential
-// order. Instructions other than ops, loads and reads (e.g. the DoWork
-// flush) are barriers. Results are bit-identical to the sequential
-// machine as long as each op is deterministic and ops touch no shared state
-// (every nasx op keeps its state per node). The NaN, Inf and pointer
+// longer needed). A worker runs next the earliest of the instructions that
+// its last one made ready, if any, so that an op's consumer runs on the core
+// whose cache holds the op's output; otherwise, among the ready
+// instructions, the one earliest in the program goes first, so that memory
+// use stays close to the sequential order. Instructions other than ops,
+// loads and reads (e.g. the DoWork flush) are barriers; those after the
+// last op run in order once the ops are done. Results are bit-identical to
+// the sequential machine as long as each op is deterministic and ops touch
+// no shared state (every nasx op keeps its state per node). The NaN, Inf and pointer
 // watches of the sequential machine are not run. workers < 2 leaves the
 // machine sequential.
 func ParallelOps(workers int) VMOpt {
@@ -44,6 +47,7 @@ func ParallelOps(workers int) VMOpt {
 // parPlan is the dependency graph of a program, for ParallelOps.
 type parPlan struct {
 	workers int
+	tail    int       // instructions from tail on run one after another once the others are done
 	succ    [][]int32 // instructions that wait for each instruction
 	npred   []int32   // how many instructions each waits for
 
@@ -66,6 +70,16 @@ type parPlan struct {
 func (m *tapeMachine) planParallel() {
 	p := m.par
 	instrs := m.p.instructions
+	// The instructions after the last op (the reads of the results, each behind a DoWork barrier, and the
+	// frees of non-CPU registers) take well under a µs each; through the ready heap, each barrier would cost
+	// a lock round and a hand-off. They run in order on the calling goroutine at the end.
+	p.tail = 0
+	for pc, instr := range instrs {
+		if _, ok := instr.(*execOp); ok {
+			p.tail = pc + 1
+		}
+	}
+	instrs = instrs[:p.tail]
 	n := len(instrs)
 	p.succ = make([][]int32, n)
 	p.npred = make([]int32, n)
@@ -180,8 +194,8 @@ func ParallelIdle(idle func() bool) VMOpt {
 	}
 }
 
-// runParallel runs the whole program with p.workers goroutines, the caller
-// being one of them.
+// runParallel runs the whole program: the instructions before p.tail with
+// p.workers goroutines (runParallelOps), the rest in order on the caller.
 func (m *tapeMachine) runParallel() error {
 	p := m.par
 	instrs := m.p.instructions
@@ -190,20 +204,47 @@ func (m *tapeMachine) runParallel() error {
 	}
 	copy(p.pending, p.npred)
 	p.ready = p.ready[:0]
-	p.left = len(instrs)
+	p.left = p.tail
 	p.left0.Store(false)
 	p.err, p.errPC = nil, -1
-	for pc := range instrs {
+	for pc := 0; pc < p.tail; pc++ {
 		if p.npred[pc] == 0 {
 			p.ready = append(p.ready, int32(pc))
 		}
 	}
 	heap.Init(&p.ready)
 	p.nready.Store(int32(len(p.ready)))
-	if p.left == 0 {
-		return nil
+	if p.left > 0 {
+		m.runParallelOps()
 	}
+	if p.err != nil {
+		m.pc = len(instrs)
+		return vmContextualError{
+			error: errors.Wrapf(p.err, "PC %d. Failed to execute instruction %v", p.errPC, instrs[p.errPC]),
+			instr: p.errPC,
+			node:  m.nodeFromInstr(instrs[p.errPC]),
+		}
+	}
+	for m.pc = p.tail; m.pc < len(instrs); m.pc++ {
+		if err := instrs[m.pc].exec(m); err != nil {
+			pc := m.pc
+			m.pc = len(instrs)
+			return vmContextualError{
+				error: errors.Wrapf(err, "PC %d. Failed to execute instruction %v", pc, instrs[pc]),
+				instr: pc,
+				node:  m.nodeFromInstr(instrs[pc]),
+			}
+		}
+		if m.free != nil {
+			m.afterInstr(m.pc)
+		}
+	}
+	return nil
+}
 
+// runParallelOps runs the instructions before p.tail with p.workers goroutines, the caller being one of them.
+func (m *tapeMachine) runParallelOps() {
+	p := m.par
 	var wg sync.WaitGroup
 	for w := 1; w < p.workers; w++ {
 		wg.Add(1)
@@ -219,15 +260,6 @@ func (m *tapeMachine) runParallel() error {
 	runtime.Gosched()
 	m.parWorker()
 	wg.Wait()
-	m.pc = len(instrs)
-	if p.err != nil {
-		return vmContextualError{
-			error: errors.Wrapf(p.err, "PC %d. Failed to execute instruction %v", p.errPC, instrs[p.errPC]),
-			instr: p.errPC,
-			node:  m.nodeFromInstr(instrs[p.errPC]),
-		}
-	}
-	return nil
 }
 
 // lock takes p.mu, polling instead of parking: a goroutine parked on a
@@ -245,8 +277,9 @@ func (m *tapeMachine) parWorker() {
 	p := m.par
 	instrs := m.p.instructions
 	p.lock()
+	mine := int32(-1) // an instruction this worker made ready and runs next, without the heap
 	for {
-		if len(p.ready) == 0 && p.left > 0 {
+		if mine < 0 && len(p.ready) == 0 && p.left > 0 {
 			p.mu.Unlock()
 			m.parPoll()
 			p.lock()
@@ -260,8 +293,13 @@ func (m *tapeMachine) parWorker() {
 			p.mu.Unlock()
 			return
 		}
-		pc := int(heap.Pop(&p.ready).(int32))
-		p.nready.Add(-1)
+		var pc int
+		if mine >= 0 {
+			pc, mine = int(mine), -1
+		} else {
+			pc = int(heap.Pop(&p.ready).(int32))
+			p.nready.Add(-1)
+		}
 		failed := p.err != nil
 		p.mu.Unlock()
 
@@ -282,6 +320,14 @@ func (m *tapeMachine) parWorker() {
 		woke := 0
 		for _, s := range p.succ[pc] {
 			if p.pending[s]--; p.pending[s] == 0 {
+				if p.err == nil && (mine < 0 || s < mine) {
+					if mine >= 0 {
+						heap.Push(&p.ready, mine)
+						woke++
+					}
+					mine = s
+					continue
+				}
 				heap.Push(&p.ready, s)
 				woke++
 			}

@@ -231,6 +231,17 @@ func (m *tapeMachine) Run(frag fragment) (err error) {
 }
 
 func (m *tapeMachine) RunAll() (err error) {
+	if m.b == nil { // nasx: no batched BLAS to feed from a locked thread: run here
+		if err := m.runProgram(); err != nil {
+			return err
+		}
+		for _, closure := range m.closureQueue {
+			if err := closure(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer m.DoWork()
@@ -268,7 +279,17 @@ func (m *tapeMachine) RunAll() (err error) {
 	}
 }
 
+// runall runs the program and sends its outcome on errChan or doneChan.
 func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
+	if err := m.runProgram(); err != nil {
+		errChan <- err
+		return
+	}
+	doneChan <- struct{}{}
+}
+
+// runProgram runs the program from m.pc on (nasx: runall's body, returning its outcome).
+func (m *tapeMachine) runProgram() error {
 	var pointers map[int64]string
 
 	if m.watchPointer() {
@@ -276,12 +297,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 	}
 
 	if m.par != nil { // nasx
-		if err := m.runParallel(); err != nil {
-			errChan <- err
-			return
-		}
-		doneChan <- struct{}{}
-		return
+		return m.runParallel()
 	}
 
 	for ; m.pc < len(m.p.instructions); m.pc++ {
@@ -295,8 +311,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 				instr: m.pc,
 				node:  errNode,
 			}
-			errChan <- err
-			return
+			return err
 		}
 		if m.free != nil {
 			m.afterInstr(m.pc) // nasx
@@ -313,15 +328,13 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 				v := m.getValue(instr.writes())
 				if v == nil {
 					err := errors.Errorf(nyiFail, "converting tensor.Memory to Value", "watchNaN")
-					errChan <- err
-					return
+					return err
 				}
 
 				if hasNaN(v, CPU) {
 					n := m.p.g.Node(id).(*Node)
 					err := errors.Errorf("NaN found in value. Node: %v(%x)", n, n.ID())
-					errChan <- err
-					return
+					return err
 				}
 			}
 		}
@@ -333,15 +346,13 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 				v := m.getValue(instr.writes())
 				if v == nil {
 					err := errors.Errorf(nyiFail, "converting tensor.Memory to Value", "watchInf")
-					errChan <- err
-					return
+					return err
 				}
 
 				if hasInf(v, CPU) {
 					n := m.p.g.Node(id).(*Node)
 					err := errors.Errorf("Inf found in value. Node: %v(%x)", n, n.ID())
-					errChan <- err
-					return
+					return err
 				}
 			}
 		}
@@ -353,8 +364,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 				v := m.getValue(instr.writes())
 				if v == nil {
 					err := errors.Errorf(nyiFail, "converting tensor.Memory to Value", "watchPointer")
-					errChan <- err
-					return
+					return err
 				}
 
 				pointerID := fmt.Sprintf("%p", v)
@@ -366,8 +376,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 						c := m.p.g.Node(cID).(*Node)
 
 						err := errors.Errorf("Pointer clash found in value. Node: %v(%x) %s clashed with %v(%x) %s", n, n.ID(), pointerID, c, c.ID(), pointer)
-						errChan <- err
-						return
+						return err
 					}
 				}
 
@@ -375,7 +384,7 @@ func (m *tapeMachine) runall(errChan chan error, doneChan chan struct{}) {
 			}
 		}
 	}
-	doneChan <- struct{}{}
+	return nil
 }
 
 func (m *tapeMachine) nodeFromInstr(instr tapeInstr) *Node { return m.p.r[instr.ID()] }

@@ -26,11 +26,13 @@ import (
 // whose cache holds the op's output; otherwise, among the ready
 // instructions, the one earliest in the program goes first, so that memory
 // use stays close to the sequential order. Instructions other than ops,
-// loads and reads (e.g. the DoWork flush) are barriers; those after the
-// last op run in order once the ops are done. Results are bit-identical to
-// the sequential machine as long as each op is deterministic and ops touch
-// no shared state (every nasx op keeps its state per node). The NaN, Inf and pointer
-// watches of the sequential machine are not run. workers < 2 leaves the
+// loads, reads, frees of CPU registers and the DoWork flush (which does
+// nothing without a batched BLAS; with one, it is a barrier too) are
+// barriers; those at the end of the program run in order once the rest is
+// done. Results are bit-identical to the sequential machine as long as each
+// op is deterministic and ops touch no shared state (every nasx op keeps its
+// state per node). The NaN, Inf and pointer watches of the sequential
+// machine are not run. workers < 2 leaves the
 // machine sequential.
 func ParallelOps(workers int) VMOpt {
 	return func(m VM) {
@@ -70,12 +72,28 @@ type parPlan struct {
 func (m *tapeMachine) planParallel() {
 	p := m.par
 	instrs := m.p.instructions
-	// The instructions after the last op (the reads of the results, each behind a DoWork barrier, and the
-	// frees of non-CPU registers) take well under a µs each; through the ready heap, each barrier would cost
-	// a lock round and a hand-off. They run in order on the calling goroutine at the end.
+	// DoWork flushes a batched BLAS; without one it does nothing, and it is no barrier: the Read of a result
+	// then runs as soon as its value is written, on the worker that wrote it, instead of in a chain of
+	// barriers after the last op.
+	noFlush := m.b == nil
+	barrier := func(instr tapeInstr) bool {
+		switch instr.(type) {
+		case *execOp, loadArg, *readInstr:
+			return false
+		case flushInstr:
+			return !noFlush
+		case free:
+			// A Free of a CPU register does nothing but count as one more reader of its value (see
+			// afterInstr), which is right in any order.
+			return instr.(free).readsFrom.device != CPU
+		}
+		return true
+	}
+	// Barriers after the last other instruction would each cost a lock round and a hand-off; they run in
+	// order on the calling goroutine at the end.
 	p.tail = 0
 	for pc, instr := range instrs {
-		if _, ok := instr.(*execOp); ok {
+		if !barrier(instr) {
 			p.tail = pc + 1
 		}
 	}
@@ -109,9 +127,7 @@ func (m *tapeMachine) planParallel() {
 		for k := range deps {
 			delete(deps, k)
 		}
-		switch instr.(type) {
-		case *execOp, loadArg, *readInstr:
-		default:
+		if barrier(instr) {
 			// a barrier: after everything before it, before everything after it
 			for _, q := range sinceBarrier {
 				addEdge(q, pc)

@@ -38,7 +38,9 @@ func Conv2dForward[T Float](g ConvGeom, x, w, bias, y []T) {
 		return
 	}
 	if g.ReLU {
-		x = reluCopy(x)
+		r, release := scratch[T](len(x))
+		defer release()
+		x = reluCopy(r, x)
 		g.ReLU = false
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
@@ -140,13 +142,16 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 		return
 	}
 	if g.ReLU {
-		x = reluCopy(x)
+		r, release := scratch[T](len(x))
+		defer release()
+		x = reluCopy(r, x)
 		g.ReLU = false
 	}
 	cg, kg := g.C/g.Groups, g.K/g.Groups
 	ckk, l := cg*g.KH*g.KW, oh*ow
 	nb := min(filterBlocks, g.N)
-	partial := make([]T, nb*len(dw))
+	partial, release := scratch[T](nb * len(dw)) // overwritten by the pointwise path, cleared below for the other
+	defer release()
 	if x32, ok := any(x).([]float32); ok && g.Pointwise() && g.Groups == 1 {
 		// One register-blocked pass per sample block: dW_b = Σ_{n in block b} dY_n·X_nᵀ, the sum over the
 		// block's samples kept in the dot kernel's accumulators.
@@ -166,6 +171,7 @@ func Conv2dBackwardFilter[T Float](g ConvGeom, x, dy, dw []T) {
 		sumPartials(nb, partial, dw)
 		return
 	}
+	clear(partial) // the GEMMs below add into it
 	ParallelFor(nb, func(blo, bhi int) {
 		var col []T
 		if !g.Pointwise() {
@@ -344,9 +350,9 @@ func AddChannelBias[T Float](n, hw int, bias, y []T) {
 	})
 }
 
-// reluCopy returns max(x, 0) in a new slice (a NaN with the sign bit clear stays NaN, as in ReLU).
-func reluCopy[T Float](x []T) []T {
-	r := make([]T, len(x))
+// reluCopy writes max(x, 0) into r (len(r) = len(x)) and returns r (a NaN with the sign bit clear stays NaN, as
+// in ReLU).
+func reluCopy[T Float](r, x []T) []T {
 	ParallelFor((len(x)+4095)/4096, func(lo, hi int) {
 		lo, hi = lo*4096, min(hi*4096, len(x))
 		reluInto(r[lo:hi], x[lo:hi])

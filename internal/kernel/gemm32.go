@@ -1,6 +1,10 @@
 package kernel
 
-import "sync"
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+)
 
 // Register-blocked float32 GEMMs. The products the engine runs are small and skinny: a 1×1 convolution of one
 // sample is Y (K×P) = W (K×C)·X (C×P) with C, K of 8–256 and P = H·W up to 1024, its data gradient is
@@ -34,6 +38,36 @@ const (
 // scratch32 pools the float32 scratch buffers of the GEMM drivers (packed panels), so that a training step's
 // thousands of small GEMMs do not allocate.
 var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
+
+// scratch returns a []T of length n, with any contents, and the function that gives it back: for float32 from
+// scratch32 (a training step's ReLU copies and filter-gradient partial sums, hundreds of MB per step of the
+// reference search supernet, no longer allocated and cleared on every call), for float64 a new slice.
+func scratch[T Float](n int) ([]T, func()) {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		p, s := getScratch32(n)
+		if poisonScratch.Load() {
+			for i := range s {
+				s[i] = float32(math.NaN())
+			}
+		}
+		return any(s).([]T), func() { scratch32.Put(p) }
+	}
+	s := make([]T, n)
+	if poisonScratch.Load() {
+		for i := range s {
+			s[i] = T(math.NaN())
+		}
+	}
+	return s, func() {}
+}
+
+var poisonScratch atomic.Bool
+
+// PoisonScratch makes the kernels' pooled scratch space (the ReLU copies and the partial sums of the filter
+// gradient) start as NaN instead of whatever it held, so that a kernel that reads scratch space before writing it
+// fails its tests. It is a testing hook (op.PoisonOutputs turns it on with the ops' output poisoning).
+func PoisonScratch(on bool) { poisonScratch.Store(on) }
 
 func getScratch32(n int) (*[]float32, []float32) {
 	p := scratch32.Get().(*[]float32)

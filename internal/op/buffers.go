@@ -249,9 +249,12 @@ var poison atomic.Bool
 
 // PoisonOutputs makes every op output that newOut hands out (an output its kernel overwrites whole) start as
 // NaN instead of whatever its buffer held, so that a kernel that leaves an element unwritten, or reads its
-// output before writing it, gives NaN in the tests. It is a testing hook: the ops' golden and gradient tests
-// run with it on.
-func PoisonOutputs(on bool) { poison.Store(on) }
+// output before writing it, gives NaN in the tests; it poisons the kernels' scratch space too
+// (kernel.PoisonScratch). It is a testing hook: the ops' golden and gradient tests run with it on.
+func PoisonOutputs(on bool) {
+	poison.Store(on)
+	kernel.PoisonScratch(on)
+}
 
 func fillNaN[T float32 | float64](s []T) {
 	nan := T(math.NaN())

@@ -26,9 +26,9 @@ import (
 // whose cache holds the op's output; otherwise, among the ready
 // instructions, the one earliest in the program goes first, so that memory
 // use stays close to the sequential order. Instructions other than ops,
-// loads, reads, frees of CPU registers and the DoWork flush (which does
-// nothing without a batched BLAS; with one, it is a barrier too) are
-// barriers; those at the end of the program run in order once the rest is
+// loads, reads, allocations and frees of CPU registers and the DoWork flush
+// (which does nothing without a batched BLAS; with one, it is a barrier too)
+// are barriers; those at the end of the program run in order once the rest is
 // done. Results are bit-identical to the sequential machine as long as each
 // op is deterministic and ops touch no shared state (every nasx op keeps its
 // state per node). The NaN, Inf and pointer watches of the sequential
@@ -86,6 +86,11 @@ func (m *tapeMachine) planParallel() {
 			// A Free of a CPU register does nothing but count as one more reader of its value (see
 			// afterInstr), which is right in any order.
 			return instr.(free).readsFrom.device != CPU
+		case alloc:
+			// An Alloc of a CPU register (the output of an op that writes into a preallocated value, such
+			// as a slice of a concatenation's gradient) only writes that register: the register's
+			// dependencies order it.
+			return instr.(alloc).writeTo.device != CPU
 		}
 		return true
 	}

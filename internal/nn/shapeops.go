@@ -9,6 +9,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	pool "github.com/nasx/nasx/internal/op" // the receivers here are named op
 )
 
 // ChannelConcat returns the concatenation of 4-D NCHW tensors along the
@@ -114,7 +116,7 @@ func (op chanConcat) Do(in ...G.Value) (G.Value, error) {
 	}
 	s := x0.Shape()
 	n, hw, tot := s[0], s[2]*s[3], op.total()
-	out := tensor.New(tensor.Of(x0.Dtype()), tensor.WithShape(n, tot, s[2], s[3]))
+	out := pool.NewOutput(x0.Dtype(), n, tot, s[2], s[3])
 	off := 0
 	for i, v := range in {
 		x, err := dense(v)
@@ -185,7 +187,7 @@ func (op chanSlice) Do(in ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("nn: channel slice: input shape %v, want %d channels", s, op.total)
 	}
 	hw := s[2] * s[3]
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s[0], op.c, s[2], s[3]))
+	out := pool.NewOutput(x.Dtype(), s[0], op.c, s[2], s[3])
 	return out, copyBlocks(out.Data(), x.Data(), s[0], op.c*hw, op.c*hw, 0, op.total*hw, op.off*hw)
 }
 func (op chanSlice) ReturnsPtr() bool     { return false }
@@ -235,7 +237,7 @@ func (op crop) Do(in ...G.Value) (G.Value, error) {
 	planes := s[0] * s[1]
 	if op.pad {
 		h, w := op.h, op.w
-		out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s[0], s[1], h, w))
+		out := pool.NewZeroed(x.Dtype(), s[0], s[1], h, w) // the padding stays 0
 		// each input row r of a plane goes to row r+top, columns left..
 		for r := range s[2] {
 			if err := copyBlocks(out.Data(), x.Data(), planes, s[3], h*w, (r+op.top)*w+op.left, s[2]*s[3], r*s[3]); err != nil {
@@ -245,7 +247,7 @@ func (op crop) Do(in ...G.Value) (G.Value, error) {
 		return out, nil
 	}
 	h, w := s[2]-op.top, s[3]-op.left
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s[0], s[1], h, w))
+	out := pool.NewOutput(x.Dtype(), s[0], s[1], h, w)
 	for r := range h {
 		if err := copyBlocks(out.Data(), x.Data(), planes, w, h*w, r*w, s[2]*s[3], (r+op.top)*s[3]+op.left); err != nil {
 			return nil, err

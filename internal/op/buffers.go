@@ -221,8 +221,10 @@ func VMOpts(keep ...*G.Node) []G.VMOpt {
 }
 
 func init() {
-	// gorgonia's Concat, Slice and Add split their work over the cores with the kernels' ParallelFor.
+	// gorgonia's Concat, Slice and Add split their work over the cores with the kernels' ParallelFor, and
+	// take their outputs, which they overwrite whole, from the pool.
 	G.ParallelFor = kernel.ParallelFor
+	G.NewFastOutput = func(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense { return buffers.get(dt, shape, false) }
 	if d, ok := pollTime(); ok {
 		kernel.SetPolling(d)
 	}

@@ -173,6 +173,13 @@ func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return buffers.get(dt, shape, true)
 }
 
+// NewOutput is newOut for ops defined outside this package (nn's channel concatenation, slice and crop):
+// a tensor from the Buffers pool whose contents the caller overwrites whole. NewZeroed is newLike, cleared.
+func NewOutput(dt tensor.Dtype, shape ...int) *tensor.Dense { return newOut(dt, shape...) }
+
+// NewZeroed returns a zeroed tensor from the Buffers pool (see NewOutput).
+func NewZeroed(dt tensor.Dtype, shape ...int) *tensor.Dense { return newLike(dt, shape...) }
+
 // newOut returns a dense tensor of the given dtype and shape from the Buffers pool, not cleared: its elements
 // hold whatever a previous op left there, so it is for a kernel that overwrites every element of its output
 // without reading it first. Clearing a recycled buffer costs a pass over memory, and a clear split over the

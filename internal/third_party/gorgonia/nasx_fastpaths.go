@@ -98,6 +98,20 @@ func copyBlocks(dst tensor.Tensor, srcs []*tensor.Dense, blocks []copyBlock, tot
 	return true
 }
 
+// NewFastOutput, when set, allocates the outputs of the fast paths below
+// (Concat, Slice, Add), each of which they overwrite whole; nasx's op
+// package sets it to its buffer pool, so that a machine built with
+// FreeIntermediates recycles these outputs as it does the ops' own. nil:
+// tensor.New.
+var NewFastOutput func(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense
+
+func newFastOutput(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if NewFastOutput != nil {
+		return NewFastOutput(dt, shape)
+	}
+	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+}
+
 // fastConcat concatenates ts along axis by block copies, or reports false
 // when a tensor is not plain (see plainDense) or the shapes do not fit, for
 // the upstream path to handle (and report).
@@ -146,7 +160,7 @@ func fastConcat(axis int, ts []tensor.Tensor) (tensor.Tensor, bool) {
 			pos += w
 		}
 	}
-	out := tensor.New(tensor.Of(ds[0].Dtype()), tensor.WithShape(outShape...))
+	out := newFastOutput(ds[0].Dtype(), outShape)
 	if !copyBlocks(out, ds, blocks, outer*W) {
 		return nil, false
 	}
@@ -180,7 +194,7 @@ func fastSlice(t tensor.Tensor, view tensor.Tensor, axis, start, end int) (tenso
 	for o := 0; o < outer; o++ {
 		blocks[o] = copyBlock{soff: o*s[axis]*inner + start*inner, doff: o * w, n: w}
 	}
-	out := tensor.New(tensor.Of(d.Dtype()), tensor.WithShape(view.Shape().Clone()...))
+	out := newFastOutput(d.Dtype(), view.Shape().Clone())
 	if !copyBlocks(out, []*tensor.Dense{d}, blocks, outer*w) {
 		return nil, false
 	}
@@ -226,7 +240,7 @@ func fastAdd(a, b interface{}, opts []tensor.FuncOpt) (tensor.Tensor, bool) {
 	case !oo.Safe():
 		out = ad
 	default:
-		out = tensor.New(tensor.Of(ad.Dtype()), tensor.WithShape(ad.Shape().Clone()...))
+		out = newFastOutput(ad.Dtype(), ad.Shape().Clone())
 	}
 	n := ad.DataSize()
 	pieces := (n + addGrain - 1) / addGrain

@@ -1,19 +1,10 @@
 package ranker
 
 import (
-	"flag"
-	"os"
 	"testing"
 
-	"github.com/nasx/nasx/internal/numtest"
-	"github.com/nasx/nasx/internal/op"
+	"github.com/nasx/nasx/internal/optest"
 )
 
-// TestMain runs the package's tests with every op output that is meant to be overwritten whole poisoned with
-// NaN (op.PoisonOutputs), so that a kernel path that leaves part of its output unwritten fails them. Benchmarks
-// run without it.
-func TestMain(m *testing.M) {
-	flag.Parse()
-	op.PoisonOutputs(!numtest.Benchmarking())
-	os.Exit(m.Run())
-}
+// TestMain poisons the ops' outputs and scratch space with NaN in this package's tests (see optest.Main).
+func TestMain(m *testing.M) { optest.Main(m) }

@@ -43,23 +43,22 @@ var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
 // scratch32 (a training step's ReLU copies and filter-gradient partial sums, hundreds of MB per step of the
 // reference search supernet, no longer allocated and cleared on every call), for float64 a new slice.
 func scratch[T Float](n int) ([]T, func()) {
+	var s []T
+	release := func() {}
 	var z T
 	if _, ok := any(z).(float32); ok {
-		p, s := getScratch32(n)
-		if poisonScratch.Load() {
-			for i := range s {
-				s[i] = float32(math.NaN())
-			}
-		}
-		return any(s).([]T), func() { scratch32.Put(p) }
+		p, s32 := getScratch32(n)
+		s, release = any(s32).([]T), func() { scratch32.Put(p) }
+	} else {
+		s = make([]T, n)
 	}
-	s := make([]T, n)
 	if poisonScratch.Load() {
+		nan := T(math.NaN())
 		for i := range s {
-			s[i] = T(math.NaN())
+			s[i] = nan
 		}
 	}
-	return s, func() {}
+	return s, release
 }
 
 var poisonScratch atomic.Bool

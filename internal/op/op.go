@@ -173,11 +173,11 @@ func newLike(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return buffers.get(dt, shape, true)
 }
 
-// NewOutput is newOut for ops defined outside this package (nn's channel concatenation, slice and crop):
-// a tensor from the Buffers pool whose contents the caller overwrites whole. NewZeroed is newLike, cleared.
+// NewOutput is newOut for ops defined outside this package (nn's channel concatenation, slice and crop): a
+// tensor from the Buffers pool, not cleared, whose elements the caller overwrites every one of.
 func NewOutput(dt tensor.Dtype, shape ...int) *tensor.Dense { return newOut(dt, shape...) }
 
-// NewZeroed returns a zeroed tensor from the Buffers pool (see NewOutput).
+// NewZeroed is newLike for ops defined outside this package: a zeroed tensor from the Buffers pool.
 func NewZeroed(dt tensor.Dtype, shape ...int) *tensor.Dense { return newLike(dt, shape...) }
 
 // newOut returns a dense tensor of the given dtype and shape from the Buffers pool, not cleared: its elements

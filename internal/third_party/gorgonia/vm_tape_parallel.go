@@ -32,8 +32,7 @@ import (
 // done. Results are bit-identical to the sequential machine as long as each
 // op is deterministic and ops touch no shared state (every nasx op keeps its
 // state per node). The NaN, Inf and pointer watches of the sequential
-// machine are not run. workers < 2 leaves the
-// machine sequential.
+// machine are not run. workers < 2 leaves the machine sequential.
 func ParallelOps(workers int) VMOpt {
 	return func(m VM) {
 		tm, ok := m.(*tapeMachine)
@@ -239,28 +238,29 @@ func (m *tapeMachine) runParallel() error {
 		m.runParallelOps()
 	}
 	if p.err != nil {
-		m.pc = len(instrs)
-		return vmContextualError{
-			error: errors.Wrapf(p.err, "PC %d. Failed to execute instruction %v", p.errPC, instrs[p.errPC]),
-			instr: p.errPC,
-			node:  m.nodeFromInstr(instrs[p.errPC]),
-		}
+		return m.parFailed(p.errPC, p.err)
 	}
 	for m.pc = p.tail; m.pc < len(instrs); m.pc++ {
 		if err := instrs[m.pc].exec(m); err != nil {
-			pc := m.pc
-			m.pc = len(instrs)
-			return vmContextualError{
-				error: errors.Wrapf(err, "PC %d. Failed to execute instruction %v", pc, instrs[pc]),
-				instr: pc,
-				node:  m.nodeFromInstr(instrs[pc]),
-			}
+			return m.parFailed(m.pc, err)
 		}
 		if m.free != nil {
 			m.afterInstr(m.pc)
 		}
 	}
 	return nil
+}
+
+// parFailed ends a run whose instruction at pc failed with err, and returns the error as the sequential
+// machine words it.
+func (m *tapeMachine) parFailed(pc int, err error) error {
+	instrs := m.p.instructions
+	m.pc = len(instrs)
+	return vmContextualError{
+		error: errors.Wrapf(err, "PC %d. Failed to execute instruction %v", pc, instrs[pc]),
+		instr: pc,
+		node:  m.nodeFromInstr(instrs[pc]),
+	}
 }
 
 // runParallelOps runs the instructions before p.tail with p.workers goroutines, the caller being one of them.

@@ -235,12 +235,7 @@ func (m *tapeMachine) RunAll() (err error) {
 		if err := m.runProgram(); err != nil {
 			return err
 		}
-		for _, closure := range m.closureQueue {
-			if err := closure(); err != nil {
-				return err
-			}
-		}
-		return nil
+		return m.runClosures()
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -269,14 +264,19 @@ func (m *tapeMachine) RunAll() (err error) {
 			if err != nil {
 				return err
 			}
-			for _, closure := range m.closureQueue {
-				if err := closure(); err != nil {
-					return err
-				}
-			}
-			return nil
+			return m.runClosures()
 		}
 	}
+}
+
+// runClosures runs the queued closures (the Iop gradients) after a run, stopping at the first error.
+func (m *tapeMachine) runClosures() error {
+	for _, closure := range m.closureQueue {
+		if err := closure(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runall runs the program and sends its outcome on errChan or doneChan.
